@@ -1,1 +1,129 @@
+//! Parapet's storage: one interface, [`Store`], over SQLite (embedded, the default) and
+//! PostgreSQL (for several servers sharing one database).
+//!
+//! Both backends run the same queries through sqlx's `Any` driver, written in the SQL both
+//! understand (`$1` parameters, `RETURNING`). What differs lives in [`backend`]: connection
+//! set-up, the migrations (one folder per backend, embedded in the binary), how a write
+//! transaction starts, and row claiming. Every change is one transaction and writes its audit
+//! entry in that same transaction.
+//!
+//! Only this crate writes SQL, and every query is parameterized.
 
+mod audit;
+mod backend;
+mod cases;
+mod error;
+mod products;
+mod users;
+
+pub use audit::{AuditEntry, AuditQuery};
+pub use backend::Backend;
+pub use cases::{Attachment, CaseCounts, CaseQuery, CaseSort, Message, NewAttachment, NewCase};
+pub use error::StoreError;
+pub use users::{ApiToken, Session, User};
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// A page of results and the total number of matches.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The storage interface. Cheap to clone; all clones share one connection pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating when needed) the database at `url` and applies pending migrations.
+    ///
+    /// `url` is `sqlite://PATH` or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let backend = Backend::from_url(url)?;
+        sqlx::any::install_default_drivers();
+        let url = backend.connect_url(url);
+        let pool = AnyPoolOptions::new()
+            .max_connections(backend.max_connections())
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| Box::pin(async move { backend.prepare_connection(conn).await }))
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Connect(redact_url(&url), e))?;
+        let store = Store { pool, backend };
+        backend.migrate(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// The SQLite database file inside a data folder.
+    pub fn sqlite_url(data_dir: &std::path::Path) -> String {
+        format!("sqlite://{}", data_dir.join("parapet.db").display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        self.backend.begin_write(&self.pool).await
+    }
+}
+
+/// The current time as stored: Unix milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    to_ms(OffsetDateTime::now_utc())
+}
+
+pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A database URL safe to show: the password, if any, replaced.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `$1, $2, …` placeholders for an `IN (…)` list starting at `first`.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact_url("sqlite:///x/parapet.db"), "sqlite:///x/parapet.db");
+    }
+}

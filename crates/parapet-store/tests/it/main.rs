@@ -1,0 +1,75 @@
+//! The storage suite. Every test runs twice, on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL comes from the libpq environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`),
+//! which `scripts/test.sh` sets up with `pg_virtualenv`; each test gets a database of its own.
+
+mod accounts;
+mod audit;
+mod cases;
+mod products;
+
+use parapet_model::{Role, Viewer};
+use parapet_store::Store;
+
+/// A store on a fresh database, and what keeps it alive.
+pub struct TestStore {
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for TestStore {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+pub async fn sqlite() -> TestStore {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
+    TestStore { store, _dir: Some(dir) }
+}
+
+pub async fn postgres() -> TestStore {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: the PostgreSQL half of the storage suite needs a server; run scripts/test.sh, which starts one with pg_virtualenv")
+        })
+    };
+    let (host, port, user, password) = (var("PGHOST"), var("PGPORT"), var("PGUSER"), var("PGPASSWORD"));
+    let admin_url = format!("postgres://{user}:{password}@{host}:{port}/postgres");
+    let name = format!("parapet_test_{}", uuid::Uuid::new_v4().simple());
+    create_database(&admin_url, &name).await;
+    let store = Store::open(&format!("postgres://{user}:{password}@{host}:{port}/{name}")).await.unwrap();
+    TestStore { store, _dir: None }
+}
+
+/// Runs `check` against each backend.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(crate::sqlite().await).await;
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name(crate::postgres().await).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both;
+
+pub fn staff(role: Role) -> Viewer {
+    Viewer::Staff { user_id: 1, name: format!("test-{role}"), role, scopes: None }
+}
+
+async fn create_database(admin_url: &str, name: &str) {
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(admin_url).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+    admin.close().await;
+}
