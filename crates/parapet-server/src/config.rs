@@ -1,0 +1,320 @@
+//! Typed settings: built-in defaults, then a TOML file, then `PARAPET_*` environment variables.
+//!
+//! Unknown keys are errors wherever they come from, so that a typo never silently falls back to
+//! a default. Secrets are wrapped in [`Secret`], whose `Debug` and `Display` never show them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// A value that must never be printed or logged.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub intake: IntakeSettings,
+    pub security_txt: SecurityTxtSettings,
+    pub cve: CveSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// The address users reach the server at; used in links (tracking links, security.txt).
+    pub public_url: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// The largest request body accepted, except attachments.
+    pub max_body_bytes: usize,
+    /// Seconds to let requests in flight finish on shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: "127.0.0.1:8080".parse().expect("valid default address"),
+            public_url: "http://127.0.0.1:8080".into(),
+            log_format: "text".into(),
+            max_body_bytes: 256 * 1024,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…` to use PostgreSQL; empty for the embedded SQLite file in the data folder.
+    pub url: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    pub session_hours: i64,
+    /// Mark cookies `Secure`. Browsers accept secure cookies from http://localhost, so this stays
+    /// on unless the console is reached over plain HTTP on another host.
+    pub secure_cookies: bool,
+    /// Failed logins per user name (and ten times that per client address) before logins are refused.
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings { session_hours: 12, secure_cookies: true, login_max_failures: 5, login_window_minutes: 15 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntakeSettings {
+    /// Reports accepted per client address per minute.
+    pub reports_per_minute: u32,
+    pub max_attachment_bytes: usize,
+}
+
+impl Default for IntakeSettings {
+    fn default() -> Self {
+        IntakeSettings { reports_per_minute: 5, max_attachment_bytes: 10 * 1024 * 1024 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityTxtSettings {
+    /// `Contact:` lines besides the report page, e.g. `mailto:security@example.com`.
+    pub contact: Vec<String>,
+    /// `Policy:` URL; defaults to the server's disclosure policy page.
+    pub policy: String,
+    pub preferred_languages: String,
+    /// How long a generated security.txt stays valid.
+    pub expires_days: i64,
+}
+
+impl Default for SecurityTxtSettings {
+    fn default() -> Self {
+        SecurityTxtSettings {
+            contact: Vec::new(),
+            policy: String::new(),
+            preferred_languages: "en".into(),
+            expires_days: 180,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CveSettings {
+    /// Reserved CVE IDs to assign from: single IDs or ranges `CVE-2026-1000..CVE-2026-1099`.
+    pub pool: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid configuration in {origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+const SECTIONS: [&str; 6] = ["server", "database", "auth", "intake", "security_txt", "cve"];
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then `PARAPET_*` variables from `env`.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
+        let mut table = toml::Table::new();
+        let mut origin = "defaults".to_owned();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+            table = text
+                .parse::<toml::Table>()
+                .map_err(|e| ConfigError::Invalid { origin: path.display().to_string(), message: e.to_string() })?;
+            origin = path.display().to_string();
+        }
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("PARAPET_") else { continue };
+            let rest = rest.to_ascii_lowercase();
+            let Some((section, key)) =
+                SECTIONS.iter().find_map(|s| rest.strip_prefix(&format!("{s}_")).map(|k| (*s, k)))
+            else {
+                continue;
+            };
+            let value = parse_env_value(&value);
+            let entry = table.entry(section).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => {
+                    t.insert(key.to_owned(), value);
+                }
+                _ => return Err(ConfigError::Invalid { origin: name, message: format!("{section} must be a table") }),
+            }
+            origin = format!("{origin} and the environment");
+        }
+        let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            ConfigError::Invalid { origin: origin.clone(), message: format!("{}: {}", e.path(), e.inner()) }
+        })?;
+        settings.check().map_err(|message| ConfigError::Invalid { origin, message })?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !matches!(self.server.log_format.as_str(), "text" | "json") {
+            return Err(format!("server.log_format: {:?} is neither \"text\" nor \"json\"", self.server.log_format));
+        }
+        if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
+            return Err(format!("server.public_url: {:?} must start with http:// or https://", self.server.public_url));
+        }
+        let url = self.database.url.expose();
+        if !url.is_empty()
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"))
+        {
+            return Err("database.url: expected postgres://… or sqlite://PATH".into());
+        }
+        self.cve_pool().map(|_| ())
+    }
+
+    /// The configured CVE pool, ranges expanded.
+    pub fn cve_pool(&self) -> Result<Vec<String>, String> {
+        let mut ids = Vec::new();
+        for entry in &self.cve.pool {
+            let invalid = |e: parapet_model::FieldError| format!("cve.pool: {}", e.message);
+            match entry.split_once("..") {
+                None => ids.push(parapet_model::validate::cve_id("cve.pool", entry).map_err(invalid)?),
+                Some((from, to)) => {
+                    let from = parapet_model::validate::cve_id("cve.pool", from).map_err(invalid)?;
+                    let to = parapet_model::validate::cve_id("cve.pool", to).map_err(invalid)?;
+                    let (year, first) =
+                        from.rsplit_once('-').map(|(y, n)| (y.to_owned(), n.to_owned())).unwrap_or_default();
+                    let (to_year, last) = to.rsplit_once('-').unwrap_or_default();
+                    let (Ok(a), Ok(b)) = (first.parse::<u64>(), last.parse::<u64>()) else {
+                        return Err(format!("cve.pool: {entry:?} is not a range"));
+                    };
+                    if year != to_year || a > b || b - a >= 100_000 {
+                        return Err(format!(
+                            "cve.pool: {entry:?} must be an ascending range within one year, at most 100000 IDs"
+                        ));
+                    }
+                    let width = first.len();
+                    ids.extend((a..=b).map(|n| format!("{year}-{n:0width$}")));
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The database URL for a data folder: the configured one, or the SQLite file inside it.
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        if self.database.url.is_empty() {
+            parapet_store::Store::sqlite_url(data_dir)
+        } else {
+            self.database.url.expose().to_owned()
+        }
+    }
+}
+
+fn parse_env_value(value: &str) -> toml::Value {
+    // Numbers, booleans and arrays as TOML would read them; anything else is a string.
+    format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_owned()))
+}
+
+/// The commented example printed by `parapet config default`.
+pub const DEFAULT_TOML: &str = include_str!("../parapet.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn layers() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.toml");
+        std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:9000\"\nlog_format = \"json\"\n[cve]\npool = [\"CVE-2026-0998..CVE-2026-1001\"]\n").unwrap();
+        let s = Settings::load(
+            Some(&file),
+            env(&[
+                ("PARAPET_SERVER_LOG_FORMAT", "text"),
+                ("PARAPET_AUTH_SESSION_HOURS", "2"),
+                ("PARAPET_ADMIN_PASSWORD", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.listen.port(), 9000);
+        assert_eq!(s.server.log_format, "text", "the environment wins over the file");
+        assert_eq!(s.auth.session_hours, 2);
+        assert_eq!(s.cve_pool().unwrap(), ["CVE-2026-0998", "CVE-2026-0999", "CVE-2026-1000", "CVE-2026-1001"]);
+    }
+
+    #[test]
+    fn unknown_and_invalid_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("[server]\nlisen = \"x\"\n", "server.lisen"),
+            ("[serve]\n", "serve"),
+            ("[server]\nlisten = \"not an address\"\n", "server.listen"),
+            ("[server]\nlog_format = \"xml\"\n", "log_format"),
+            ("[cve]\npool = [\"CVE-2026-9..CVE-2026-1\"]\n", "cve.pool"),
+        ];
+        for (text, needle) in cases {
+            let file = dir.path().join("bad.toml");
+            std::fs::write(&file, text).unwrap();
+            let err = Settings::load(Some(&file), []).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text:?}: {err}");
+        }
+        let err = Settings::load(None, env(&[("PARAPET_SERVER_LISEN", "x")])).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn secrets_stay_hidden() {
+        let s = Settings::load(None, env(&[("PARAPET_DATABASE_URL", "postgres://u:hunter2@h/db")])).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(s.database_url(Path::new("/x")), "postgres://u:hunter2@h/db");
+    }
+
+    #[test]
+    fn the_example_is_valid_and_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("example.toml");
+        std::fs::write(&file, DEFAULT_TOML).unwrap();
+        Settings::load(Some(&file), []).unwrap();
+        for section in SECTIONS {
+            assert!(DEFAULT_TOML.contains(&format!("[{section}]")), "{section} is documented");
+        }
+    }
+}

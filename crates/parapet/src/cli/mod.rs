@@ -1,0 +1,116 @@
+//! The command line: flags are defined once here, each subcommand lives in its own module.
+
+mod config;
+mod serve;
+mod token;
+mod user;
+
+use anyhow::Context;
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use parapet_server::Settings;
+use parapet_store::Store;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Parapet: an open-source security response center.
+///
+/// Receive vulnerability reports, triage and score them, track fixes and plan disclosure,
+/// from one binary on an embedded database (or PostgreSQL for several servers).
+#[derive(Parser, Debug)]
+#[command(name = "parapet", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server: API, web console and researcher intake.
+    ///
+    /// On an empty data folder this creates the database. The first administrator is `admin`
+    /// with the password in PARAPET_ADMIN_PASSWORD if it is set; otherwise a one-time setup link
+    /// is printed.
+    Serve(serve::ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Show configuration.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions { shell: clap_complete::Shell },
+}
+
+/// Where the data lives and how it is configured; shared by every command that opens the store.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// The data folder: the SQLite database and anything else the server keeps.
+    #[arg(long, env = "PARAPET_DATA", default_value = "./parapet-data", value_name = "DIR")]
+    data: PathBuf,
+    /// A TOML configuration file (see `parapet config default`). Without it, DIR/parapet.toml
+    /// is read when it exists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl DataArgs {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let default_file = self.data.join("parapet.toml");
+        let file = self.config.clone().or_else(|| default_file.exists().then_some(default_file));
+        Ok(Settings::load(file.as_deref(), std::env::vars())?)
+    }
+
+    /// Opens (creating when needed) the data folder and the store.
+    pub async fn open(&self, settings: &Settings) -> anyhow::Result<Store> {
+        create_data_dir(&self.data)?;
+        let url = settings.database_url(&self.data);
+        let store = Store::open(&url).await.context("cannot open the database")?;
+        let pool = settings.cve_pool().map_err(anyhow::Error::msg)?;
+        if !pool.is_empty() {
+            store.add_to_cve_pool(&pool).await.context("cannot record the CVE pool")?;
+        }
+        Ok(store)
+    }
+}
+
+fn create_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The database holds undisclosed vulnerabilities: nobody else may read it.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict the permissions of {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::User(command) => user::run(command),
+        Command::Token(command) => token::run(command),
+        Command::Config(command) => config::run(command),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "parapet", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A single-threaded runtime for the short admin commands.
+pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(future))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
