@@ -579,10 +579,10 @@ async fn create_token(
         return Err(ApiError::invalid("scopes", "at least one scope is required"));
     }
     // A token can never do more than the token that created it.
-    if let Viewer::Staff { scopes: Some(own), .. } = &caller.viewer {
-        if scopes.iter().any(|s| !own.contains(s)) {
-            return Err(ApiError::forbidden());
-        }
+    if let Viewer::Staff { scopes: Some(own), .. } = &caller.viewer
+        && scopes.iter().any(|s| !own.contains(s))
+    {
+        return Err(ApiError::forbidden());
     }
     let secret = auth::new_api_token();
     let token =

@@ -177,20 +177,20 @@ async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
             Viewer::Staff { user_id: user.id, name: user.name.clone(), role: user.role, scopes: Some(token.scopes) };
         return Ok(Caller { viewer, user: Some(user), via: Via::Token, csrf: None });
     }
-    if let Some(secret) = cookie(parts, SESSION_COOKIE) {
-        if let Some(session) = state.store.session(&digest(secret)).await? {
-            let user = session.user;
-            let viewer = Viewer::Staff { user_id: user.id, name: user.name.clone(), role: user.role, scopes: None };
-            let caller = Caller { viewer, user: Some(user), via: Via::Session, csrf: Some(session.csrf_token) };
-            // A cookie rides along with any cross-site request, so the API asks for proof
-            // that the page making an unsafe call is ours.
-            let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-            if unsafe_method && parts.uri.path().starts_with("/api/") {
-                let header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-                caller.check_csrf(header)?;
-            }
-            return Ok(caller);
+    if let Some(secret) = cookie(parts, SESSION_COOKIE)
+        && let Some(session) = state.store.session(&digest(secret)).await?
+    {
+        let user = session.user;
+        let viewer = Viewer::Staff { user_id: user.id, name: user.name.clone(), role: user.role, scopes: None };
+        let caller = Caller { viewer, user: Some(user), via: Via::Session, csrf: Some(session.csrf_token) };
+        // A cookie rides along with any cross-site request, so the API asks for proof
+        // that the page making an unsafe call is ours.
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if unsafe_method && parts.uri.path().starts_with("/api/") {
+            let header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            caller.check_csrf(header)?;
         }
+        return Ok(caller);
     }
     Ok(Caller::anonymous())
 }

@@ -193,9 +193,9 @@ impl Settings {
             return Err(format!("server.public_url: {:?} must start with http:// or https://", self.server.public_url));
         }
         let url = self.database.url.expose();
-        if !url.is_empty()
-            && !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"))
-        {
+        let supported =
+            url.is_empty() || ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| url.starts_with(p));
+        if !supported {
             return Err("database.url: expected postgres://… or sqlite://PATH".into());
         }
         self.cve_pool().map(|_| ())

@@ -1,0 +1,230 @@
+//! The console and public pages, sign-in, and the operations endpoints, in process and over
+//! a real socket.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use parapet_model::Role;
+
+use crate::{PASSWORD, Reply, TestApp};
+
+/// The value of `name` in the reply's Set-Cookie headers.
+fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap().to_owned()))
+}
+
+fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+fn page(uri: &str, cookie: &str) -> Request<Body> {
+    Request::builder().uri(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()
+}
+
+/// The hidden CSRF field of a rendered form.
+fn csrf_field(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Signs in through the form; returns the session cookie header value.
+async fn sign_in(app: &TestApp, name: &str, password: &str) -> Result<String, Reply> {
+    let login = app.get("/login", None).await;
+    let login_csrf = set_cookie(&login, "parapet_login_csrf").unwrap();
+    let body = format!("name={name}&password={}&csrf={login_csrf}&next=/cases", password.replace(' ', "+"));
+    let reply = app.send(form("/login", &format!("parapet_login_csrf={login_csrf}"), &body)).await;
+    match set_cookie(&reply, "parapet_session") {
+        Some(session) if reply.status == StatusCode::SEE_OTHER => Ok(format!("parapet_session={session}")),
+        _ => Err(reply),
+    }
+}
+
+#[tokio::test]
+async fn sign_in_csrf_and_throttling() {
+    let app = TestApp::new().await;
+    app.user("ana", Role::Analyst).await;
+    let session = sign_in(&app, "ana", PASSWORD).await.unwrap();
+    let cases = app.send(page("/cases", &session)).await;
+    assert_eq!(cases.status, StatusCode::OK);
+
+    // A form post without the session's CSRF token is refused, with nothing created.
+    let forged = app.send(form("/cases/new", &session, "csrf=wrong&title=t&description=d")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let token = csrf_field(&cases.text());
+    let created =
+        app.send(form("/cases/new", &session, &format!("csrf={token}&title=From+the+console&description=d"))).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    // The API refuses cookie-authenticated writes without the CSRF header.
+    let api_write = Request::builder()
+        .method("POST")
+        .uri("/api/v1/cases")
+        .header(header::COOKIE, &session)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"title":"t","description":"d"}"#))
+        .unwrap();
+    assert_eq!(app.send(api_write).await.status, StatusCode::FORBIDDEN);
+
+    // A sign-in without the double-submit cookie is refused.
+    let no_cookie =
+        app.send(form("/login", "", &format!("name=ana&password={}&csrf=x", PASSWORD.replace(' ', "+")))).await;
+    assert_eq!(no_cookie.status, StatusCode::FORBIDDEN);
+
+    // Five wrong passwords lock the name for the window, even with the right one after.
+    for _ in 0..5 {
+        assert_eq!(sign_in(&app, "ana", "wrong password").await.unwrap_err().status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = sign_in(&app, "ana", PASSWORD).await.unwrap_err();
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.text().contains("Too many failed sign-ins"));
+}
+
+#[tokio::test]
+async fn session_cookie_attributes() {
+    let app = TestApp::with(|s| s.auth.secure_cookies = true).await;
+    app.user("ana", Role::Analyst).await;
+    let login = app.get("/login", None).await;
+    let login_csrf = set_cookie(&login, "parapet_login_csrf").unwrap();
+    let body = format!("name=ana&password={}&csrf={login_csrf}", PASSWORD.replace(' ', "+"));
+    let reply = app.send(form("/login", &format!("parapet_login_csrf={login_csrf}"), &body)).await;
+    let cookie = reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("parapet_session="))
+        .unwrap();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert_eq!(reply.headers[header::LOCATION], "/dashboard", "next defaults to the dashboard");
+}
+
+#[tokio::test]
+async fn console_pages_render_and_escape() {
+    let app = TestApp::new().await;
+    let analyst = app.user("ana", Role::Analyst).await;
+    app.user("root", Role::Admin).await;
+    let hostile = "<script>alert('x')</script>";
+    let case = app
+        .post(
+            "/api/v1/cases",
+            Some(&analyst),
+            serde_json::json!({"title": hostile, "description": hostile, "disclosure_date": "2026-12-08"}),
+        )
+        .await
+        .json();
+    let session = sign_in(&app, "root", PASSWORD).await.unwrap();
+    for uri in [
+        "/dashboard",
+        "/cases",
+        "/cases?state=new&severity=low&sort=title&order=asc&q=x",
+        "/cases/new",
+        &format!("/cases/{}", case["id"]),
+        "/products",
+        "/users",
+        "/audit",
+    ] {
+        let reply = app.send(page(uri, &session)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.text());
+        let html = reply.text();
+        assert!(!html.contains("<script>"), "{uri} does not escape");
+        assert!(html.contains("<main id=\"main\">") && html.contains("lang=\"en\""), "{uri} uses the layout");
+    }
+    let detail = app.send(page(&format!("/cases/{}", case["id"]), &session)).await.text();
+    assert!(detail.contains("&lt;script&gt;"));
+    let dashboard = app.send(page("/dashboard", &session)).await.text();
+    assert!(dashboard.contains("2026-12-08"), "due cases are on the dashboard");
+    // Signed out, the console sends people to sign in.
+    let anonymous = app.get("/cases", None).await;
+    assert_eq!(
+        (anonymous.status, anonymous.headers[header::LOCATION].to_str().unwrap()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+}
+
+#[tokio::test]
+async fn public_intake_form_and_tracking_page() {
+    let app = TestApp::new().await;
+    let bad = app.send(form("/report", "", "title=&description=d")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("<strong>title</strong>"));
+    let done =
+        app.send(form("/report", "", "title=Open+redirect&description=see+%3Cb%3E&reporter_email=a%40b.example")).await;
+    assert_eq!(done.status, StatusCode::CREATED);
+    // Templates escape '/' in text and attributes as &#x2f;.
+    let html = done.text().replace("&#x2f;", "/");
+    let start = html.find("/track/").unwrap_or_else(|| panic!("no tracking link in {html}"));
+    let link = html[start..].split('"').next().unwrap().to_owned();
+    let tracking = app.get(&link, None).await;
+    assert_eq!(tracking.status, StatusCode::OK);
+    assert!(tracking.text().contains("Open redirect") && tracking.text().contains("New"));
+    assert_eq!(tracking.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(tracking.headers["referrer-policy"], "no-referrer");
+    let sent = app.send(form(&format!("{link}/messages"), "", "body=Here+is+more")).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert!(app.get(&link, None).await.text().contains("Here is more"));
+}
+
+#[tokio::test]
+async fn first_admin_through_the_setup_link() {
+    let app = TestApp::new().await;
+    let token = parapet_server::auth::new_secret();
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    app.state.store.create_setup_token(&parapet_server::auth::digest(&token), expires).await.unwrap();
+    assert_eq!(app.get(&format!("/setup/{token}"), None).await.status, StatusCode::OK);
+    let done = app.send(form(&format!("/setup/{token}"), "", "name=boss&password=a+long+password")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/setup/{token}"), None).await.status, StatusCode::NOT_FOUND, "the link works once");
+    sign_in(&app, "boss", "a long password").await.unwrap();
+}
+
+#[tokio::test]
+async fn operations_over_a_real_socket() {
+    let app = TestApp::with(|s| {
+        s.security_txt.contact = vec!["mailto:security@example.com".into()];
+        s.server.public_url = "https://psirt.example.com".into();
+    })
+    .await;
+    let server = crate::spawn(&app).await;
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", server.base)).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    let txt = get("/.well-known/security.txt").await.unwrap();
+    assert_eq!(txt.headers()["content-type"], "text/plain; charset=utf-8");
+    let txt = txt.text().await.unwrap();
+    for line in [
+        "Contact: https://psirt.example.com/report",
+        "Contact: mailto:security@example.com",
+        "Policy: https://psirt.example.com/policy",
+        "Canonical: https://psirt.example.com/.well-known/security.txt",
+    ] {
+        assert!(txt.lines().any(|l| l == line), "security.txt lacks {line:?}:\n{txt}");
+    }
+    assert!(txt.lines().any(|l| l.starts_with("Expires: 20") && l.ends_with('Z')));
+    let reply = client
+        .post(format!("{}/api/v1/reports", server.base))
+        .json(&serde_json::json!({"title": "over the wire", "description": "d"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 201);
+    assert!(reply.headers().contains_key("x-request-id"));
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("parapet_http_requests_total{method=\"POST\",route=\"/api/v1/reports\",status=\"201\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("over the wire"));
+    assert_eq!(get("/no/such/page").await.unwrap().status(), 404);
+}

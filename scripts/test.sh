@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs Parapet's whole test suite, on SQLite and on PostgreSQL, with the browser test.
+#
+# On a fresh Debian machine it first installs what the tests need (PostgreSQL for a throwaway
+# cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test). Extra
+# arguments go to `cargo test`, e.g. `scripts/test.sh -p parapet-store`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+command -v pg_virtualenv >/dev/null 2>&1 || packages+=(postgresql-common)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || packages+=(postgresql)
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
+if ((${#packages[@]})); then
+    echo "scripts/test.sh: installing ${packages[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+export PARAPET_TEST_CHROMEDRIVER="${PARAPET_TEST_CHROMEDRIVER:-$(command -v chromedriver)}"
+export PARAPET_TEST_CHROMIUM="${PARAPET_TEST_CHROMIUM:-$(command -v chromium)}"
+
+# pg_virtualenv creates a PostgreSQL cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD for the
+# command it runs, and drops the cluster afterwards.
+exec pg_virtualenv -- cargo test --workspace --locked "$@"
