@@ -243,7 +243,7 @@ async fn list_cases(
     Ok(axum::Json(page))
 }
 
-fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
+pub(crate) fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
     // A malformed ID cannot name a case, so it is "not found" like any other.
     raw.trim_start_matches("CASE-").parse().map_err(|_| ApiError::not_found(what))
 }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
 
-use crate::api::{self, AuditParams, CaseListParams};
+use crate::api::{self, AuditParams, CaseListParams, parse_id};
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::intake::ReportInput;
@@ -552,10 +552,6 @@ async fn new_case(State(state): State<AppState>, caller: Caller, Form(form): For
     let case =
         state.store.create_case(&caller.actor(), NewCase { fields, source: "staff", tracking_hash: None }).await?;
     Ok(Redirect::to(&format!("/cases/{}", case.id)).into_response())
-}
-
-fn parse_id(raw: &str, what: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found(what))
 }
 
 /// One line of the timeline, in words.

@@ -250,38 +250,19 @@ impl Store {
         let fields = &new.fields;
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let id = sqlx::query_scalar::<Any, i64>(
-            "INSERT INTO cases (state, title, description, reporter_name, reporter_email, credits_json, cwe, cvss_v31, \
-             cvss_v31_score, cvss_v4, cvss_v4_score, severity_rank, severity_override, severity_override_reason, \
-             publicly_disclosed, exploited, exploitability_index, cve_id, disclosure_date, tracking_hash, source, \
-             created_at, updated_at) \
-             VALUES ('new', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21) \
-             RETURNING id",
-        )
-        .bind(&fields.title)
-        .bind(&fields.description)
-        .bind(&fields.reporter_name)
-        .bind(&fields.reporter_email)
-        .bind(serde_json::to_string(&fields.credits).map_err(corrupt)?)
-        .bind(&fields.cwe)
-        .bind(fields.cvss.v31.as_ref().map(|v| v.vector.clone()))
-        .bind(fields.cvss.v31.as_ref().map(|v| v.score))
-        .bind(fields.cvss.v4.as_ref().map(|v| v.vector.clone()))
-        .bind(fields.cvss.v4.as_ref().map(|v| v.score))
-        .bind(fields.effective_severity().map_or(0, Severity::rank))
-        .bind(fields.severity_override.as_ref().map(|o| o.severity.as_str()))
-        .bind(fields.severity_override.as_ref().map(|o| o.reason.clone()))
-        .bind(fields.exploitability.publicly_disclosed as i64)
-        .bind(fields.exploitability.exploited as i64)
-        .bind(fields.exploitability.index.map(|i| i.as_str()))
-        .bind(&fields.cve_id)
-        .bind(fields.disclosure_date.map(|d| d.format(DATE_FORMAT)).transpose().map_err(corrupt)?)
-        .bind(&new.tracking_hash)
-        .bind(new.source)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "cve_id", "that CVE ID is already used by another case"))?;
+        let sql = format!(
+            "INSERT INTO cases ({FIELD_COLUMNS}, state, tracking_hash, source, created_at, updated_at) \
+             VALUES ({}, 'new', $19, $20, $21, $21) RETURNING id",
+            placeholders(1, FIELD_COUNT)
+        );
+        let id: i64 = bind_fields(sqlx::query::<Any>(&sql), fields)?
+            .bind(&new.tracking_hash)
+            .bind(new.source)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|row| row.try_get("id"))
+            .map_err(|e| StoreError::unique(e, "cve_id", "that CVE ID is already used by another case"))?;
         write_affected(&mut tx, id, &fields.affected).await?;
         let created = case_in(&mut tx, id).await?;
         append(&mut tx, actor, "case.create", "case", Some(id.to_string()), None, Some(to_json(&created))).await?;
@@ -362,35 +343,19 @@ impl Store {
     pub async fn update_case(&self, actor: &str, id: i64, fields: &CaseFields) -> Result<Case, StoreError> {
         let mut tx = self.write_tx().await?;
         let before = case_in(&mut tx, id).await?;
-        sqlx::query::<Any>(
-            "UPDATE cases SET title = $2, description = $3, reporter_name = $4, reporter_email = $5, credits_json = $6, \
-             cwe = $7, cvss_v31 = $8, cvss_v31_score = $9, cvss_v4 = $10, cvss_v4_score = $11, severity_rank = $12, \
-             severity_override = $13, severity_override_reason = $14, publicly_disclosed = $15, exploited = $16, \
-             exploitability_index = $17, cve_id = $18, disclosure_date = $19, updated_at = $20 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(&fields.title)
-        .bind(&fields.description)
-        .bind(&fields.reporter_name)
-        .bind(&fields.reporter_email)
-        .bind(serde_json::to_string(&fields.credits).map_err(corrupt)?)
-        .bind(&fields.cwe)
-        .bind(fields.cvss.v31.as_ref().map(|v| v.vector.clone()))
-        .bind(fields.cvss.v31.as_ref().map(|v| v.score))
-        .bind(fields.cvss.v4.as_ref().map(|v| v.vector.clone()))
-        .bind(fields.cvss.v4.as_ref().map(|v| v.score))
-        .bind(fields.effective_severity().map_or(0, Severity::rank))
-        .bind(fields.severity_override.as_ref().map(|o| o.severity.as_str()))
-        .bind(fields.severity_override.as_ref().map(|o| o.reason.clone()))
-        .bind(fields.exploitability.publicly_disclosed as i64)
-        .bind(fields.exploitability.exploited as i64)
-        .bind(fields.exploitability.index.map(|i| i.as_str()))
-        .bind(&fields.cve_id)
-        .bind(fields.disclosure_date.map(|d| d.format(DATE_FORMAT)).transpose().map_err(corrupt)?)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "cve_id", "that CVE ID is already used by another case"))?;
+        let assignments = FIELD_COLUMNS
+            .split(", ")
+            .enumerate()
+            .map(|(i, column)| format!("{column} = ${}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("UPDATE cases SET {assignments}, updated_at = $19 WHERE id = $20");
+        bind_fields(sqlx::query::<Any>(&sql), fields)?
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "cve_id", "that CVE ID is already used by another case"))?;
         if fields.affected != before.fields.affected {
             sqlx::query::<Any>("DELETE FROM case_products WHERE case_id = $1").bind(id).execute(&mut *tx).await?;
             write_affected(&mut tx, id, &fields.affected).await?;
@@ -734,6 +699,38 @@ impl Store {
         let due = query.fetch_all(&self.pool).await?.iter().map(case).collect::<Result<_, _>>()?;
         Ok(CaseCounts { by_state, by_severity, open, due })
     }
+}
+
+/// The columns of [`CaseFields`] (affected products aside), in [`bind_fields`] order.
+const FIELD_COLUMNS: &str = "title, description, reporter_name, reporter_email, credits_json, cwe, cvss_v31, \
+    cvss_v31_score, cvss_v4, cvss_v4_score, severity_rank, severity_override, severity_override_reason, \
+    publicly_disclosed, exploited, exploitability_index, cve_id, disclosure_date";
+const FIELD_COUNT: usize = 18;
+
+/// Binds a case's fields as the next [`FIELD_COUNT`] parameters, in [`FIELD_COLUMNS`] order.
+fn bind_fields<'q>(
+    query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    fields: &CaseFields,
+) -> Result<sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>, StoreError> {
+    Ok(query
+        .bind(fields.title.clone())
+        .bind(fields.description.clone())
+        .bind(fields.reporter_name.clone())
+        .bind(fields.reporter_email.clone())
+        .bind(serde_json::to_string(&fields.credits).map_err(corrupt)?)
+        .bind(fields.cwe.clone())
+        .bind(fields.cvss.v31.as_ref().map(|v| v.vector.clone()))
+        .bind(fields.cvss.v31.as_ref().map(|v| v.score))
+        .bind(fields.cvss.v4.as_ref().map(|v| v.vector.clone()))
+        .bind(fields.cvss.v4.as_ref().map(|v| v.score))
+        .bind(fields.effective_severity().map_or(0, Severity::rank))
+        .bind(fields.severity_override.as_ref().map(|o| o.severity.as_str()))
+        .bind(fields.severity_override.as_ref().map(|o| o.reason.clone()))
+        .bind(fields.exploitability.publicly_disclosed as i64)
+        .bind(fields.exploitability.exploited as i64)
+        .bind(fields.exploitability.index.map(|i| i.as_str()))
+        .bind(fields.cve_id.clone())
+        .bind(fields.disclosure_date.map(|d| d.format(DATE_FORMAT)).transpose().map_err(corrupt)?))
 }
 
 fn to_json(case: &Case) -> serde_json::Value {

@@ -102,19 +102,7 @@ impl Store {
     ) -> Result<User, StoreError> {
         validate_user_name(name)?;
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query::<Any>(&format!(
-            "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES ($1, $2, $3, 0, $4) RETURNING {USER_COLUMNS}"
-        ))
-        .bind(name)
-        .bind(role.as_str())
-        .bind(password_hash)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "name", format!("a user named {name:?} already exists")))?;
-        let created = user(&row)?;
-        append(&mut tx, actor, "user.create", "user", Some(created.id.to_string()), None, Some(user_json(&created)))
-            .await?;
+        let created = insert_user(&mut tx, actor, name, role, password_hash).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -297,29 +285,40 @@ impl Store {
 
     /// Resolves a live token by its digest, records its use, and returns it with its user.
     pub async fn use_token(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>, StoreError> {
+        // One round trip on the hot path of every API request.
         let row = sqlx::query::<Any>(
-            "SELECT t.id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT t.id AS token_id, t.user_id, u.name AS user_name, t.name AS token_name, t.scopes, \
+                    t.created_at AS token_created_at, t.last_used_at, t.revoked_at, \
+                    u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let id: i64 = row.try_get("id")?;
-        let last_used: Option<i64> = row.try_get("last_used_at")?;
-        let now = now_ms();
+        let scopes: String = row.try_get("scopes")?;
+        let mut token = ApiToken {
+            id: row.try_get("token_id")?,
+            user_id: row.try_get("user_id")?,
+            user_name: row.try_get("user_name")?,
+            name: row.try_get("token_name")?,
+            scopes: Scope::parse_list(&scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            created_at: from_ms(row.try_get("token_created_at")?),
+            last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_ms),
+            revoked_at: None,
+        };
+        let now = OffsetDateTime::now_utc();
         // Recording every request would make each read a write; a minute's precision is enough.
-        if last_used.is_none_or(|t| now - t > 60_000) {
+        if token.last_used_at.is_none_or(|t| now - t > time::Duration::minutes(1)) {
             sqlx::query::<Any>("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now)
+                .bind(token.id)
+                .bind(to_ms(now))
                 .execute(&self.pool)
                 .await?;
+            token.last_used_at = Some(now);
         }
-        let mut conn = self.pool.acquire().await?;
-        let token = self.token_in(&mut conn, id).await?;
-        let user = self.user_by_id(token.user_id).await?.ok_or(StoreError::NotFound("user"))?;
-        Ok(Some((token, user)))
+        Ok(Some((token, user(&row)?)))
     }
 
     pub async fn revoke_token(&self, actor: &str, id: i64) -> Result<ApiToken, StoreError> {
@@ -416,19 +415,31 @@ impl Store {
         if used == 0 {
             return Err(StoreError::NotFound("setup link"));
         }
-        let row = sqlx::query::<Any>(&format!(
-            "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES ($1, 'admin', $2, 0, $3) RETURNING {USER_COLUMNS}"
-        ))
-        .bind(name)
-        .bind(password_hash)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| StoreError::unique(e, "name", format!("a user named {name:?} already exists")))?;
-        let created = user(&row)?;
-        append(&mut tx, "setup", "user.create", "user", Some(created.id.to_string()), None, Some(user_json(&created)))
-            .await?;
+        let created = insert_user(&mut tx, "setup", name, Role::Admin, Some(password_hash)).await?;
         tx.commit().await?;
         Ok(created)
     }
+}
+
+/// Inserts a user and its audit entry on `conn`, the caller's transaction.
+async fn insert_user(
+    conn: &mut sqlx::AnyConnection,
+    actor: &str,
+    name: &str,
+    role: Role,
+    password_hash: Option<&str>,
+) -> Result<User, StoreError> {
+    let row = sqlx::query::<Any>(&format!(
+        "INSERT INTO users (name, role, password_hash, disabled, created_at) VALUES ($1, $2, $3, 0, $4) RETURNING {USER_COLUMNS}"
+    ))
+    .bind(name)
+    .bind(role.as_str())
+    .bind(password_hash)
+    .bind(now_ms())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| StoreError::unique(e, "name", format!("a user named {name:?} already exists")))?;
+    let created = user(&row)?;
+    append(conn, actor, "user.create", "user", Some(created.id.to_string()), None, Some(user_json(&created))).await?;
+    Ok(created)
 }

@@ -74,6 +74,17 @@ async fn flow(c: Client, base: String) {
     c.goto(&format!("{base}/cases/new")).await.expect("open /cases/new");
     wait_for_text(&c, "h1", "New case").await;
     let form = find_form(&c, "form[action='/cases/new']").await;
+    // A new case starts blank: no field may come pre-filled (say, with a placeholder the
+    // template printed for a missing value).
+    let prefilled = c
+        .execute(
+            "return Array.from(arguments[0].querySelectorAll('input:not([type=hidden]):not([type=checkbox]), textarea'))\
+             .filter(f => f.value !== '').map(f => f.name + '=' + f.value)",
+            vec![serde_json::to_value(&form).expect("the form as a script argument")],
+        )
+        .await
+        .expect("read the new case form");
+    assert_eq!(prefilled, json!([]), "the new case form must start empty");
     type_into(&form, "title", TITLE).await;
     type_into(&form, "description", DESCRIPTION).await;
     type_into(&form, "cvss_v31", VECTOR).await;
@@ -122,6 +133,10 @@ async fn flow(c: Client, base: String) {
     // The audit log is not for analysts, even when they type its address.
     c.goto(&format!("{base}/audit")).await.expect("open /audit");
     wait_for_text(&c, "h1", "Not allowed").await;
+    // The error page's "Home" link leads back into the console (the error page itself has
+    // no header for a signed-in user, so no sign-out button).
+    wait_for(&c, "main a[href='/']").await.click().await.expect("follow the Home link");
+    wait_for_path(&c, |p| p == "/dashboard").await;
 
     // ---- signs out ----
     let signout = find_form(&c, "form[action='/logout']").await;
