@@ -51,6 +51,14 @@ pub struct Templates {
 impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
+        // An absent value renders as nothing, not as "none", so optional fields show empty.
+        env.set_formatter(|out, state, value| {
+            if value.is_none() || value.is_undefined() {
+                Ok(())
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
         for (name, source) in TEMPLATES {
             env.add_template(name, source).expect("templates compile");
         }
