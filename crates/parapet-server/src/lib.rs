@@ -41,7 +41,7 @@ pub fn app(state: AppState) -> Router {
     ];
     let mut router = Router::new()
         .merge(api::routes(&state))
-        .merge(pages::routes())
+        .merge(pages::routes(&state))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(metrics::endpoint))

@@ -97,6 +97,14 @@ impl From<parapet_model::FieldError> for PageError {
     }
 }
 
+/// An error waiting to be rendered by [`render_errors`], which knows who is signed in.
+#[derive(Clone)]
+struct ErrorPage {
+    status: StatusCode,
+    message: String,
+    field: Option<String>,
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let PageError(error) = self;
@@ -104,22 +112,55 @@ impl IntoResponse for PageError {
         if error.status == StatusCode::UNAUTHORIZED {
             return Redirect::to("/login").into_response();
         }
-        let heading = match error.status {
-            StatusCode::NOT_FOUND => "Not found",
-            StatusCode::FORBIDDEN => "Not allowed",
-            StatusCode::TOO_MANY_REQUESTS => "Slow down",
-            s if s.is_client_error() => "That did not work",
-            _ => "Something went wrong",
-        };
-        let ctx = context! { title => heading, heading, message => error.message, field => error.field, version => env!("CARGO_PKG_VERSION") };
-        let body = Templates::new().render("error.html", ctx).unwrap_or_else(|_| error.message.clone());
-        (error.status, Html(body)).into_response()
+        let mut response = (error.status, error.message.clone()).into_response();
+        response.extensions_mut().insert(ErrorPage {
+            status: error.status,
+            message: error.message,
+            field: error.field,
+        });
+        response
+    }
+}
+
+/// Renders page errors in the console's layout, with the caller's header and navigation.
+async fn render_errors(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut saved = axum::http::Request::builder()
+        .method(parts.method.clone())
+        .uri(parts.uri.clone())
+        .body(())
+        .unwrap_or_default()
+        .into_parts()
+        .0;
+    saved.headers = parts.headers.clone();
+    let response = next.run(axum::extract::Request::from_parts(parts, body)).await;
+    let Some(error) = response.extensions().get::<ErrorPage>().cloned() else { return response };
+    use axum::extract::FromRequestParts;
+    let caller = Caller::from_request_parts(&mut saved, &state).await.unwrap_or_else(|_| Caller::anonymous());
+    let heading = match error.status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::TOO_MANY_REQUESTS => "Slow down",
+        s if s.is_client_error() => "That did not work",
+        _ => "Something went wrong",
+    };
+    let ctx = context! { heading, message => error.message, field => error.field };
+    match page(&state, &caller, "error.html", heading, "", ctx) {
+        Ok(mut page) => {
+            *page.status_mut() = error.status;
+            page
+        }
+        Err(_) => response,
     }
 }
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/static/style.css", get(stylesheet))
@@ -148,6 +189,7 @@ pub fn routes() -> Router<AppState> {
         .route("/track/{token}", get(track_page))
         .route("/track/{token}/messages", post(track_message))
         .route("/policy", get(policy))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), render_errors))
 }
 
 fn fmt_time(t: OffsetDateTime) -> String {

@@ -133,9 +133,9 @@ async fn flow(c: Client, base: String) {
     // The audit log is not for analysts, even when they type its address.
     c.goto(&format!("{base}/audit")).await.expect("open /audit");
     wait_for_text(&c, "h1", "Not allowed").await;
-    // The error page's "Home" link leads back into the console (the error page itself has
-    // no header for a signed-in user, so no sign-out button).
-    wait_for(&c, "main a[href='/']").await.click().await.expect("follow the Home link");
+    // The error page keeps the signed-in header, and its home link leads back into the console.
+    wait_for_text(&c, ".who", "alice").await;
+    wait_for(&c, "main a[href='/']").await.click().await.expect("follow the home link");
     wait_for_path(&c, |p| p == "/dashboard").await;
 
     // ---- signs out ----
