@@ -127,7 +127,7 @@ pub struct CaseCounts {
 }
 
 const CASE_COLUMNS: &str = "c.id, c.state, c.duplicate_of, c.title, c.description, c.reporter_name, c.reporter_email, \
-    c.credits_json, c.cwe, c.cvss_v31, c.cvss_v31_score, c.cvss_v4, c.cvss_v4_score, c.severity_override, \
+    c.credits_json, c.cwe, c.cvss_v31, c.cvss_v31_tenths, c.cvss_v4, c.cvss_v4_tenths, c.severity_override, \
     c.severity_override_reason, c.publicly_disclosed, c.exploited, c.exploitability_index, c.cve_id, \
     c.disclosure_date, c.created_at, c.updated_at";
 
@@ -157,10 +157,10 @@ fn case(row: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
         cwe: row.try_get("cwe")?,
         cvss: CvssScores {
             v31: v31
-                .map(|v| Ok::<_, StoreError>(CvssV3 { vector: v, score: row.try_get("cvss_v31_score")? }))
+                .map(|v| Ok::<_, StoreError>(CvssV3 { vector: v, score: from_tenths(row.try_get("cvss_v31_tenths")?) }))
                 .transpose()?,
             v4: v4
-                .map(|v| Ok::<_, StoreError>(CvssV4 { vector: v, score: row.try_get("cvss_v4_score")? }))
+                .map(|v| Ok::<_, StoreError>(CvssV4 { vector: v, score: from_tenths(row.try_get("cvss_v4_tenths")?) }))
                 .transpose()?,
         },
         severity_override: override_severity
@@ -703,7 +703,7 @@ impl Store {
 
 /// The columns of [`CaseFields`] (affected products aside), in [`bind_fields`] order.
 const FIELD_COLUMNS: &str = "title, description, reporter_name, reporter_email, credits_json, cwe, cvss_v31, \
-    cvss_v31_score, cvss_v4, cvss_v4_score, severity_rank, severity_override, severity_override_reason, \
+    cvss_v31_tenths, cvss_v4, cvss_v4_tenths, severity_rank, severity_override, severity_override_reason, \
     publicly_disclosed, exploited, exploitability_index, cve_id, disclosure_date";
 const FIELD_COUNT: usize = 18;
 
@@ -720,9 +720,9 @@ fn bind_fields<'q>(
         .bind(serde_json::to_string(&fields.credits).map_err(corrupt)?)
         .bind(fields.cwe.clone())
         .bind(fields.cvss.v31.as_ref().map(|v| v.vector.clone()))
-        .bind(fields.cvss.v31.as_ref().map(|v| v.score))
+        .bind(fields.cvss.v31.as_ref().map(|v| to_tenths(v.score)))
         .bind(fields.cvss.v4.as_ref().map(|v| v.vector.clone()))
-        .bind(fields.cvss.v4.as_ref().map(|v| v.score))
+        .bind(fields.cvss.v4.as_ref().map(|v| to_tenths(v.score)))
         .bind(fields.effective_severity().map_or(0, Severity::rank))
         .bind(fields.severity_override.as_ref().map(|o| o.severity.as_str()))
         .bind(fields.severity_override.as_ref().map(|o| o.reason.clone()))
@@ -731,6 +731,15 @@ fn bind_fields<'q>(
         .bind(fields.exploitability.index.map(|i| i.as_str()))
         .bind(fields.cve_id.clone())
         .bind(fields.disclosure_date.map(|d| d.format(DATE_FORMAT)).transpose().map_err(corrupt)?))
+}
+
+/// CVSS scores have one decimal; stored as whole tenths they compare and round-trip exactly.
+fn to_tenths(score: f64) -> i64 {
+    (score * 10.0).round() as i64
+}
+
+fn from_tenths(tenths: Option<i64>) -> f64 {
+    tenths.unwrap_or(0) as f64 / 10.0
 }
 
 fn to_json(case: &Case) -> serde_json::Value {

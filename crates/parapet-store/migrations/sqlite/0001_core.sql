@@ -1,5 +1,6 @@
 -- Core schema: accounts, audit, products, cases. Times are Unix milliseconds (UTC).
 -- Booleans are BIGINT 0/1 in both backends: sqlx's Any driver cannot decode SQLite booleans.
+-- CVSS scores are stored in tenths: exact, and sqlx's Any driver mis-types NULL doubles for PostgreSQL.
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -92,9 +93,9 @@ CREATE TABLE cases (
     credits_json TEXT NOT NULL,
     cwe TEXT,
     cvss_v31 TEXT,
-    cvss_v31_score REAL,
+    cvss_v31_tenths BIGINT,
     cvss_v4 TEXT,
-    cvss_v4_score REAL,
+    cvss_v4_tenths BIGINT,
     severity_rank BIGINT NOT NULL,
     severity_override TEXT,
     severity_override_reason TEXT,

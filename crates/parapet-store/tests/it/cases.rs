@@ -4,6 +4,7 @@ use parapet_store::{CaseQuery, CaseSort, NewAttachment, NewCase, StoreError};
 use crate::{TestStore, on_both, staff};
 
 on_both!(
+    scores_with_and_without_vectors,
     create_and_read,
     embargo_by_viewer,
     list_filters_sort_page,
@@ -258,4 +259,49 @@ async fn dashboard_counts(store: TestStore) {
     assert_eq!(counts.open, 1);
     assert!(counts.by_state.contains(&(CaseState::New, 1)));
     assert!(counts.by_state.contains(&(CaseState::Rejected, 1)));
+}
+
+/// A statement first prepared with an absent score must still take a present one later
+/// (sqlx's Any driver once typed NULL doubles wrongly for PostgreSQL).
+async fn scores_with_and_without_vectors(store: TestStore) {
+    let vectors = [
+        None,
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+        None,
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"),
+    ];
+    let mut ids = Vec::new();
+    for (i, vector) in vectors.iter().enumerate() {
+        let mut json = serde_json::json!({"title": format!("case {i}"), "description": "d"});
+        if let Some(v) = vector {
+            json["cvss_v31"] = (*v).into();
+            json["cvss_v4"] = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N".into();
+        }
+        let case = store
+            .create_case("a", NewCase { fields: fields(json), source: "staff", tracking_hash: None })
+            .await
+            .unwrap();
+        ids.push(case.id);
+    }
+    let viewer = staff(Role::Analyst);
+    let scores: Vec<Option<f64>> = {
+        let mut v = Vec::new();
+        for id in &ids {
+            v.push(store.case(&viewer, *id).await.unwrap().fields.cvss.v31.map(|c| c.score));
+        }
+        v
+    };
+    assert_eq!(scores, [None, Some(9.8), None, Some(6.1)]);
+    for (i, id) in ids.iter().enumerate() {
+        let case = store.case(&viewer, *id).await.unwrap();
+        let vector = if i % 2 == 0 { "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N" } else { "" };
+        let next = serde_json::from_value::<CaseDraft>(serde_json::json!({"cvss_v31": vector}))
+            .unwrap()
+            .apply(&case.fields)
+            .unwrap();
+        store.update_case("a", *id, &next).await.unwrap();
+    }
+    let first = store.case(&viewer, ids[0]).await.unwrap();
+    assert_eq!(first.fields.cvss.v31.map(|c| c.score), Some(1.8));
+    assert_eq!(store.case(&viewer, ids[1]).await.unwrap().fields.cvss.v4.map(|c| c.score), Some(9.3));
 }
