@@ -24,5 +24,15 @@ export PARAPET_TEST_CHROMEDRIVER="${PARAPET_TEST_CHROMEDRIVER:-$(command -v chro
 export PARAPET_TEST_CHROMIUM="${PARAPET_TEST_CHROMIUM:-$(command -v chromium)}"
 
 # pg_virtualenv creates a PostgreSQL cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD for the
-# command it runs, and drops the cluster afterwards.
-exec pg_virtualenv -- cargo test --workspace --locked "$@"
+# command it runs, and drops the cluster afterwards. Benchmarks are left out: they are run with
+# `cargo bench`, not as tests.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+pg_virtualenv -- cargo test --workspace --locked --lib --bins --tests "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i - 1); if ($i == "failed;") f += $(i - 1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
