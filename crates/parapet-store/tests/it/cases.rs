@@ -133,8 +133,11 @@ async fn list_filters_sort_page(store: TestStore) {
         "LIKE wildcards are literal"
     );
     assert_eq!(titles(CaseQuery { states: vec![CaseState::Triaged], ..Default::default() }).await.len(), 0);
-    let page2 = store.cases(&viewer, &CaseQuery { per_page: 2, page: 2, ..by_title }).await.unwrap();
+    let page2 = store.cases(&viewer, &CaseQuery { per_page: 2, page: 2, ..by_title.clone() }).await.unwrap();
     assert_eq!((page2.total, page2.items.len(), page2.items[0].fields.title.as_str()), (3, 1, "gamma 100%_done"));
+    let beyond =
+        store.cases(&viewer, &CaseQuery { per_page: 2, page: 9, text: Some("a".into()), ..by_title }).await.unwrap();
+    assert_eq!((beyond.total, beyond.items.len()), (3, 0), "past the last page the total is still known");
 }
 
 async fn update_is_atomic(store: TestStore) {
