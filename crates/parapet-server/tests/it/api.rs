@@ -192,6 +192,15 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         (bad_query.status, bad_query.json()["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("severity"))
     );
+    // Errors that axum answers by itself get the same shape.
+    let wrong_method = app.call(Method::PUT, "/api/v1/cases", Some(&analyst), None).await;
+    assert_eq!(
+        (wrong_method.status, wrong_method.json()["error"]["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+    let not_multipart = app.post(&format!("{uri}/attachments"), Some(&analyst), json!({"file": "x"})).await;
+    assert_eq!(not_multipart.status, StatusCode::BAD_REQUEST);
+    assert!(not_multipart.json()["error"]["message"].is_string());
     let bad_sort = app.get("/api/v1/cases?sort=id;DROP%20TABLE%20cases", Some(&analyst)).await;
     assert_eq!(bad_sort.json()["error"]["field"], "sort");
 }
