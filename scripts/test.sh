@@ -2,8 +2,9 @@
 # Runs Parapet's whole test suite, on SQLite and on PostgreSQL, with the browser test.
 #
 # On a fresh Debian machine it first installs what the tests need (PostgreSQL for a throwaway
-# cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test). Extra
-# arguments go to `cargo test`, e.g. `scripts/test.sh -p parapet-store`.
+# cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test, rpm and the apt
+# package lists as references for the version tests). Extra arguments go to `cargo test`, e.g.
+# `scripts/test.sh -p parapet-store`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,13 +13,19 @@ command -v pg_virtualenv >/dev/null 2>&1 || packages+=(postgresql-common)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || packages+=(postgresql)
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
+command -v rpm >/dev/null 2>&1 || packages+=(rpm)
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+# The version tests compare against dpkg on every version in the machine's apt lists.
+if ((${#packages[@]})) || ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
+    $sudo apt-get update -qq
+fi
 if ((${#packages[@]})); then
     echo "scripts/test.sh: installing ${packages[*]}" >&2
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
+# The PyPA advisory test reads YAML through Python.
+python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
 
 export PARAPET_TEST_CHROMEDRIVER="${PARAPET_TEST_CHROMEDRIVER:-$(command -v chromedriver)}"
 export PARAPET_TEST_CHROMIUM="${PARAPET_TEST_CHROMIUM:-$(command -v chromium)}"

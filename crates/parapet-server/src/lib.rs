@@ -26,6 +26,9 @@ pub use state::AppState;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The longest a request may take, slow clients included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The whole application as one router.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.settings.server.max_body_bytes;
@@ -71,6 +74,12 @@ pub fn app(state: AppState) -> Router {
                 tracing::info_span!("request", method = %request.method(), route, request_id = id)
             }),
         )
+        // A bug must cost one request a 500, never the connection or the process.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .with_state(state)

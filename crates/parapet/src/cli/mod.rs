@@ -4,6 +4,7 @@ mod config;
 mod serve;
 mod token;
 mod user;
+mod version;
 
 use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -40,6 +41,9 @@ enum Command {
     /// Show configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Compare versions in a packaging ecosystem's scheme.
+    #[command(subcommand)]
+    Version(version::VersionCommand),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions { shell: clap_complete::Shell },
 }
@@ -94,6 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(command) => user::run(command),
         Command::Token(command) => token::run(command),
         Command::Config(command) => config::run(command),
+        Command::Version(command) => version::run(command),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "parapet", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
