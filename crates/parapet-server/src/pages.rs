@@ -446,7 +446,7 @@ async fn cases(
             params.iter().filter(|(k, _)| *k != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
         pairs.sort();
         pairs.push(("page".into(), page.to_string()));
-        format!("/cases?{}", pairs.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&"))
+        format!("/cases?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
     };
     let sorts = [
         ("updated", "Last updated"),
@@ -471,15 +471,6 @@ async fn cases(
         can_edit => caller.viewer.can(Permission::EditCases),
     };
     page(&state, &caller, "cases.html", "Cases", "cases", ctx)
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The case form's fields, as strings for the template.
@@ -973,7 +964,10 @@ async fn audit(State(state): State<AppState>, caller: Caller, Query(params): Que
     let pages = ((result.total + result.per_page as i64 - 1) / result.per_page as i64).max(1);
     let entity = query.entity.clone().unwrap_or_default();
     let actor = query.actor.clone().unwrap_or_default();
-    let link = |p: u32| format!("/audit?entity={}&actor={}&page={p}", urlencode(&entity), urlencode(&actor));
+    let link = |p: u32| {
+        let query = [("entity", entity.as_str()), ("actor", actor.as_str()), ("page", &p.to_string())];
+        format!("/audit?{}", serde_urlencoded::to_string(query).unwrap_or_default())
+    };
     let entries: Vec<Value> = result
         .items
         .iter()

@@ -228,3 +228,24 @@ async fn operations_over_a_real_socket() {
     assert!(!metrics.contains("over the wire"));
     assert_eq!(get("/no/such/page").await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn case_list_pages_keep_their_filters() {
+    let app = TestApp::new().await;
+    let analyst = app.user("ana", Role::Analyst).await;
+    for i in 0..51 {
+        app.post(
+            "/api/v1/cases",
+            Some(&analyst),
+            serde_json::json!({"title": format!("R&D leak {i}"), "description": "d"}),
+        )
+        .await;
+    }
+    let session = sign_in(&app, "ana", PASSWORD).await.unwrap();
+    let html = app.send(page("/cases?q=R%26D&sort=title", &session)).await.text().replace("&#x2f;", "/");
+    assert!(html.contains("51 cases."), "{html}");
+    // Query strings are URL-encoded, then HTML-escaped.
+    assert!(html.contains("href=\"/cases?q=R%26D&amp;sort=title&amp;page=2\""), "{html}");
+    let second = app.send(page("/cases?q=R%26D&sort=title&page=2", &session)).await.text();
+    assert!(second.contains("Page 2 of 2") && second.contains("rel=\"prev\""));
+}
