@@ -13,12 +13,25 @@ use parapet_store::Store;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+const EXAMPLES: &str = "Examples:
+  # Start on ./parapet-data (embedded SQLite) at http://127.0.0.1:8080
+  parapet serve
+  # One of several servers sharing PostgreSQL
+  PARAPET_DATABASE_URL=postgres://user:pass@db/parapet parapet serve --listen 0.0.0.0:8080
+  # Add an analyst and give them an API token
+  PARAPET_PASSWORD=... parapet user add alice --role analyst
+  parapet token create --user alice
+  # Every setting, commented
+  parapet config default > parapet-data/parapet.toml
+
+Exit codes: 0 success, 1 a check you asked about failed, 2 usage or runtime error.";
+
 /// Parapet: an open-source security response center.
 ///
 /// Receive vulnerability reports, triage and score them, track fixes and plan disclosure,
 /// from one binary on an embedded database (or PostgreSQL for several servers).
 #[derive(Parser, Debug)]
-#[command(name = "parapet", version, about, long_about, propagate_version = true)]
+#[command(name = "parapet", version, about, long_about, propagate_version = true, after_long_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
