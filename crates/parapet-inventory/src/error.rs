@@ -38,6 +38,16 @@ pub enum ErrorKind {
     Source { value: String, reason: &'static str },
     #[error("{0}")]
     Version(VersionError),
+    #[error("invalid {format}: {message}")]
+    Syntax { format: &'static str, message: String },
+    #[error("unsupported {format} version {version}")]
+    LockVersion { format: &'static str, version: String },
+    #[error("entry {entry:?} has no {key:?}")]
+    MissingKey { entry: String, key: &'static str },
+    #[error("entry {entry:?}: {key:?} must be {expected}")]
+    KeyType { entry: String, key: &'static str, expected: &'static str },
+    #[error("entry {entry:?}: {reason}")]
+    Entry { entry: String, reason: String },
 }
 
 /// At most the first 60 characters of `text`, so that a garbage line does not flood a report.
@@ -46,4 +56,11 @@ pub(crate) fn excerpt(text: &str) -> String {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),
     }
+}
+
+/// The line, counted from 1, on which byte `offset` of `text` lies; an offset past the end
+/// counts as the end.
+pub(crate) fn line_at(text: &str, offset: usize) -> usize {
+    let before = text.as_bytes().get(..offset).unwrap_or(text.as_bytes());
+    before.iter().filter(|&&b| b == b'\n').count() + 1
 }

@@ -1,9 +1,11 @@
 //! parapet-inventory's one integration-test binary: tables of hand-written stanzas for each
-//! database (what is read, and every error with its line), and this machine's own dpkg status
-//! file checked against `dpkg-query`.
+//! database and lockfile (what is read, and every error with its line), this repository's own
+//! `Cargo.lock`, and this machine's own dpkg status file checked against `dpkg-query`.
 
 mod apk;
+mod cargo_lock;
 mod dpkg;
+mod npm_lock;
 mod system;
 
 /// Every prefix of `text` (cut at character boundaries) with `parse`, which must not panic and
