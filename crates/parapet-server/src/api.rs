@@ -622,13 +622,19 @@ async fn revoke_token(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(revoke(&state, &caller, &id).await?))
+}
+
+/// Revokes a token of the caller's own, or anyone's for those who manage users; others'
+/// tokens are "not found" to everybody else.
+pub(crate) async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<parapet_store::ApiToken> {
     let user = caller.user.as_ref().ok_or_else(ApiError::unauthenticated)?;
-    let id = parse_id(&id, "token")?;
+    let id = parse_id(id, "token")?;
     let owned = state.store.tokens(Some(user.id)).await?.iter().any(|t| t.id == id);
     if !owned {
         caller.require(Permission::ManageUsers).map_err(|_| ApiError::not_found("token"))?;
     }
-    Ok(axum::Json(state.store.revoke_token(&caller.actor(), id).await?))
+    Ok(state.store.revoke_token(&caller.actor(), id).await?)
 }
 
 // ---- audit ----

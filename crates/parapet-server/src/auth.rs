@@ -132,9 +132,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -177,7 +176,7 @@ async fn identify(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
             Viewer::Staff { user_id: user.id, name: user.name.clone(), role: user.role, scopes: Some(token.scopes) };
         return Ok(Caller { viewer, user: Some(user), via: Via::Token, csrf: None });
     }
-    if let Some(secret) = cookie(parts, SESSION_COOKIE)
+    if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE)
         && let Some(session) = state.store.session(&digest(secret)).await?
     {
         let user = session.user;

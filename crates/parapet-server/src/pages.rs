@@ -283,9 +283,7 @@ async fn login(
     headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
-    let (mut parts, _) = axum::http::Request::new(()).into_parts();
-    parts.headers = headers;
-    let cookie = auth::cookie(&parts, auth::LOGIN_CSRF_COOKIE).unwrap_or("");
+    let cookie = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or("");
     if cookie.is_empty() || !auth::constant_time_eq(cookie.as_bytes(), form.csrf.as_bytes()) {
         return login_form(
             &state,
@@ -355,9 +353,7 @@ async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     caller.check_csrf(&form.csrf)?;
-    let (mut parts, _) = axum::http::Request::new(()).into_parts();
-    parts.headers = headers;
-    if let Some(secret) = auth::cookie(&parts, auth::SESSION_COOKIE) {
+    if let Some(secret) = auth::cookie(&headers, auth::SESSION_COOKIE) {
         state.store.delete_session(&auth::digest(secret)).await?;
     }
     let mut response = Redirect::to("/login").into_response();
@@ -947,12 +943,7 @@ async fn revoke_token(
 ) -> PageResult {
     signed_in(&caller)?;
     caller.check_csrf(&form.csrf)?;
-    let user = caller.user.as_ref().ok_or_else(ApiError::unauthenticated)?;
-    let id = parse_id(&id, "token")?;
-    if !state.store.tokens(Some(user.id)).await?.iter().any(|t| t.id == id) {
-        caller.require(Permission::ManageUsers).map_err(|_| ApiError::not_found("token"))?;
-    }
-    state.store.revoke_token(&caller.actor(), id).await?;
+    api::revoke(&state, &caller, &id).await?;
     Ok(Redirect::to("/users").into_response())
 }
 
