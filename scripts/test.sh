@@ -36,7 +36,7 @@ export PARAPET_TEST_CHROMIUM="${PARAPET_TEST_CHROMIUM:-$(command -v chromium)}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-pg_virtualenv -- cargo test --workspace --locked --lib --bins --tests "$@" 2>&1 | tee "$log"
+pg_virtualenv -- cargo test --workspace --locked --lib --bins --tests --no-fail-fast "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole run, summed over every test binary.

@@ -9,7 +9,6 @@
 //! Needs Chromium and ChromeDriver (`apt-get install chromium chromium-driver`, or run
 //! `scripts/test.sh`, which installs them). Without them the test fails rather than skipping.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -306,12 +305,10 @@ impl ChromeDriver {
         let chromium = installed("PARAPET_TEST_CHROMIUM", "/usr/bin/chromium", "Chromium");
         let profile = tempfile::tempdir().expect("a temporary directory for the Chromium profile");
         let log = std::fs::File::create(profile.path().join("chromedriver.log")).expect("ChromeDriver's log file");
-        // Nothing listens on the port once the listener is dropped; ChromeDriver takes it.
-        let port =
-            TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).expect("a free port").port();
+        // Port 0: ChromeDriver picks a free port itself and logs it, so parallel tests never race for one.
         let mut command = Command::new(&chromedriver);
         command
-            .arg(format!("--port={port}"))
+            .arg("--port=0")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("ChromeDriver's log file"))
             .stderr(log);
@@ -319,20 +316,29 @@ impl ChromeDriver {
         // can be stopped together.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = command.spawn().unwrap_or_else(|e| panic!("could not start {}: {e}", chromedriver.display()));
-        let mut driver = ChromeDriver { child, port, chromium, profile };
-        driver.wait_until_listening();
+        let mut driver = ChromeDriver { child, port: 0, chromium, profile };
+        driver.port = driver.wait_until_listening();
         driver
     }
 
-    fn wait_until_listening(&mut self) {
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+    /// Waits for ChromeDriver's "started successfully on port N." line and returns N.
+    fn wait_until_listening(&mut self) -> u16 {
         let deadline = Instant::now() + WAIT;
-        while TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_err() {
+        loop {
+            let log = self.log();
+            if let Some(port) = log
+                .split("started successfully on port ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|digits| digits.parse().ok())
+            {
+                return port;
+            }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("ChromeDriver exited ({status}) before listening:\n{}", self.log());
+                panic!("ChromeDriver exited ({status}) before listening:\n{log}");
             }
             if Instant::now() > deadline {
-                panic!("ChromeDriver did not listen on port {} within {WAIT:?}:\n{}", self.port, self.log());
+                panic!("ChromeDriver did not start listening within {WAIT:?}:\n{log}");
             }
             std::thread::sleep(POLL);
         }

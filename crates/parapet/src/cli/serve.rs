@@ -19,22 +19,24 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = args.data.settings()?;
+    let public_url_is_default =
+        settings.server.public_url == parapet_server::config::ServerSettings::default().public_url;
     if let Some(listen) = args.listen {
-        // Links follow the address unless the configuration names a public one.
-        if settings.server.public_url == parapet_server::config::ServerSettings::default().public_url {
-            settings.server.public_url = format!("http://{listen}");
-        }
         settings.server.listen = listen;
     }
     init_logging(&settings.server.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let store = args.data.open(&settings).await?;
-        first_start(&store, &settings).await?;
         let listener = tokio::net::TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let address = listener.local_addr()?;
+        // Links follow the bound address (port 0 picks a free one) unless the configuration names a public one.
+        if args.listen.is_some() && public_url_is_default {
+            settings.server.public_url = format!("http://{address}");
+        }
+        first_start(&store, &settings).await?;
         tracing::info!(%address, database = store.backend().name(), "parapet is listening");
         eprintln!("parapet {} listening on http://{address}", env!("CARGO_PKG_VERSION"));
         let state = AppState::new(store.clone(), settings);

@@ -1,8 +1,10 @@
 //! The `parapet` binary end to end: the server starts on an empty data folder, and the admin
 //! commands work on that folder while the server runs — on SQLite and on PostgreSQL.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_parapet");
@@ -16,34 +18,56 @@ fn parapet(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().unwrap()
 }
 
-struct Server(Child);
+/// A running `parapet serve`, killed on drop, with everything it printed on stderr so far.
+struct Server {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+}
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+impl Server {
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.stderr.lock().unwrap().clone()
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
-/// Starts `parapet serve` and waits until /readyz answers.
+/// Starts `parapet serve` on a port the server picks itself (so that parallel tests never race for
+/// one), learns the address from its stderr, and waits until /readyz answers.
 async fn serve(data: &Path, env: &[(&str, &str)]) -> (Server, String) {
-    let port = free_port();
     let mut command = Command::new(BIN);
-    command
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(data).stdout(Stdio::null()).stderr(Stdio::piped());
     command.env_remove("PARAPET_DATABASE_URL");
     for (k, v) in env {
         command.env(k, v);
     }
-    let server = Server(command.spawn().unwrap());
-    let base = format!("http://127.0.0.1:{port}");
+    let mut child = command.spawn().unwrap();
+    let pipe = child.stderr.take().unwrap();
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    let sink = stderr.clone();
+    // Keeps draining the pipe for the server's whole life so that it never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = address_tx.send(line[at + "listening on ".len()..].trim().to_owned());
+            }
+            let mut all = sink.lock().unwrap();
+            all.push_str(&line);
+            all.push('\n');
+        }
+    });
+    let mut server = Server { child, stderr };
+    let base = match address_rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(base) => base,
+        Err(_) => panic!("the server did not start listening: {}", server.stop()),
+    };
     let started = Instant::now();
     loop {
         if let Ok(reply) = reqwest::get(format!("{base}/readyz")).await
@@ -146,10 +170,7 @@ async fn setup_link_on_an_empty_folder() {
     let data = dir.path().join("fresh");
     let (mut server, base) = serve(&data, &[]).await;
     assert!(data.join("parapet.db").exists(), "the database is created in the data folder");
-    let _ = server.0.kill();
-    let _ = server.0.wait();
-    let mut output = String::new();
-    std::io::Read::read_to_string(&mut server.0.stderr.take().unwrap(), &mut output).unwrap();
+    let output = server.stop();
     let start = output.find("/setup/").unwrap_or_else(|| panic!("no setup link in: {output}"));
     let link = output[..start].rsplit(char::is_whitespace).next().unwrap().to_owned()
         + output[start..].split_whitespace().next().unwrap();
