@@ -14,6 +14,7 @@ compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || packages+=(postgre
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
 command -v rpm >/dev/null 2>&1 || packages+=(rpm)
+[ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 # The version tests compare against dpkg on every version in the machine's apt lists.

@@ -21,6 +21,8 @@ pub struct CargoPackage {
     /// Where the crate comes from, as Cargo writes it (`registry+https://…`, `git+https://…`,
     /// `sparse+https://…`); `None` for the project's own crates.
     pub source: Option<String>,
+    /// The line of the package's `[[package]]` header, counted from 1.
+    pub line: usize,
 }
 
 /// The formats this reader knows; 1 and 2 have no `version` key.
@@ -58,15 +60,16 @@ pub fn parse(text: &str, file: &str) -> Parsed<CargoPackage> {
         parsed.errors.push(error(line_at(text, version.span().start), kind));
     }
     for (index, table) in lock.package.iter().enumerate() {
-        match package(table.get_ref(), index) {
+        let line = line_at(text, table.span().start);
+        match package(table.get_ref(), index, line) {
             Ok(package) => parsed.packages.push(package),
-            Err(kind) => parsed.errors.push(error(line_at(text, table.span().start), kind)),
+            Err(kind) => parsed.errors.push(error(line, kind)),
         }
     }
     parsed
 }
 
-fn package(table: &Table, index: usize) -> Result<CargoPackage, ErrorKind> {
+fn package(table: &Table, index: usize, line: usize) -> Result<CargoPackage, ErrorKind> {
     // Until the name is known, the entry is named by its place among the packages.
     let unnamed = || format!("[[package]] #{}", index + 1);
     let name =
@@ -76,7 +79,7 @@ fn package(table: &Table, index: usize) -> Result<CargoPackage, ErrorKind> {
         string(table, "version", entry)?.ok_or_else(|| ErrorKind::MissingKey { entry: entry(), key: "version" })?;
     Scheme::Semver.validate(version).map_err(ErrorKind::Version)?;
     let source = string(table, "source", entry)?;
-    Ok(CargoPackage { name: name.to_owned(), version: version.to_owned(), source: source.map(str::to_owned) })
+    Ok(CargoPackage { name: name.to_owned(), version: version.to_owned(), source: source.map(str::to_owned), line })
 }
 
 /// The string under `key`, if there is one.

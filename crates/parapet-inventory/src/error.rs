@@ -48,6 +48,25 @@ pub enum ErrorKind {
     KeyType { entry: String, key: &'static str, expected: &'static str },
     #[error("entry {entry:?}: {reason}")]
     Entry { entry: String, reason: String },
+    // An RPM header blob (`rpm`); entries are counted from 0, as in the index.
+    #[error("header blob is {0} bytes, too short for its counts of index entries and data bytes")]
+    HeaderShort(usize),
+    #[error("header blob is {len} bytes, but its {entries} index entries and {data} data bytes make {expected}")]
+    HeaderSize { len: usize, entries: u32, data: u32, expected: u64 },
+    #[error("header entry {index} (tag {tag}) has unknown type {kind}")]
+    HeaderEntryType { index: u32, tag: u32, kind: u32 },
+    #[error("header entry {index} (tag {tag}) points past the end of the data (offset {offset}, data {data} bytes)")]
+    HeaderEntryOffset { index: u32, tag: u32, offset: u32, data: u32 },
+    #[error(
+        "header entry {index} (tag {tag}): {count} values from offset {offset} run past the end of the data ({data} bytes)"
+    )]
+    HeaderEntryLength { index: u32, tag: u32, count: u32, offset: u32, data: u32 },
+    #[error("header has no {tag} tag ({number})")]
+    HeaderMissingTag { tag: &'static str, number: u32 },
+    #[error("header tag {tag} ({number}) must be {expected}, not type {kind} with count {count}")]
+    HeaderTagType { tag: &'static str, number: u32, expected: &'static str, kind: &'static str, count: u32 },
+    #[error("header tag {tag} ({number}) {value:?}: {reason}")]
+    HeaderTagValue { tag: &'static str, number: u32, value: String, reason: &'static str },
 }
 
 /// At most the first 60 characters of `text`, so that a garbage line does not flood a report.

@@ -1,9 +1,19 @@
-//! Host inventory: what is installed, read from the package managers' own databases.
+//! Host inventory: what is installed, read from the package managers' own databases, and what
+//! a project pins, read from its lockfiles and SBOMs.
 //!
 //! - [`dpkg`] reads a dpkg status file (`/var/lib/dpkg/status`).
 //! - [`apk`] reads Alpine's installed database (`/lib/apk/db/installed`).
 //! - [`cargo_lock`] reads a Rust project's `Cargo.lock` (formats 1 to 4).
 //! - [`npm_lock`] reads npm's `package-lock.json` (lockfile versions 1 to 3).
+//! - [`yarn_lock`] reads `yarn.lock`, yarn 1's and berry's; [`pnpm_lock`] `pnpm-lock.yaml`
+//!   (5.x, 6.x and 9.x).
+//! - [`poetry_lock`], [`pipfile_lock`] and [`requirements`] read Python's `poetry.lock`,
+//!   `Pipfile.lock` and pinned `requirements.txt`.
+//! - [`go_mod`] reads `go.mod`, [`composer_lock`] `composer.lock`, [`gemfile_lock`]
+//!   `Gemfile.lock`.
+//! - [`cyclonedx`] and [`spdx`] read CycloneDX and SPDX SBOMs in JSON, by package URL.
+//! - [`lockfile`] puts every lockfile and SBOM into one list of [`lockfile::LockedPackage`]s
+//!   (OSV ecosystem, name, version, line) and tells the kinds apart by file name or content.
 //!
 //! Every parser is a pure function over the text and a label naming the file for error
 //! messages: no I/O, no panics on any input. Packages of the package databases borrow from the
@@ -13,10 +23,24 @@
 
 pub mod apk;
 pub mod cargo_lock;
+pub mod composer_lock;
+pub mod cyclonedx;
 pub mod dpkg;
 mod error;
+pub mod gemfile_lock;
+pub mod go_mod;
+mod json;
+pub mod lockfile;
 pub mod npm_lock;
+pub mod pipfile_lock;
+pub mod pnpm_lock;
+pub mod poetry_lock;
+mod purl;
+pub mod requirements;
+pub mod rpm;
+pub mod spdx;
 mod stanza;
+pub mod yarn_lock;
 
 pub use error::{ErrorKind, ParseError};
 

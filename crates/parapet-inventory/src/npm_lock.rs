@@ -11,7 +11,8 @@
 //! skipped too, and an alias `npm:real-name@1.2.3` is read as the real package.
 
 use crate::Parsed;
-use crate::error::{ErrorKind, ParseError, line_at};
+use crate::error::{ErrorKind, ParseError};
+use crate::json::{self, offset};
 use parapet_versions::Scheme;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -26,6 +27,8 @@ pub struct NpmPackage {
     pub version: String,
     /// Whether only development needs it: `npm ci --omit=dev` leaves it out.
     pub dev: bool,
+    /// The line the entry starts on, counted from 1.
+    pub line: usize,
 }
 
 const FORMAT: &str = "package-lock.json";
@@ -65,8 +68,8 @@ pub fn parse(text: &str, file: &str) -> Parsed<NpmPackage> {
     let lock: Lock = match serde_json::from_str(text) {
         Ok(lock) => lock,
         Err(e) => {
-            let (line, message) = (e.line().max(1), without_position(&e));
-            reader.error(line, ErrorKind::Syntax { format: FORMAT, message });
+            let (line, kind) = json::syntax(FORMAT, &e);
+            reader.error(line, kind);
             return reader.parsed;
         }
     };
@@ -98,16 +101,15 @@ impl<'t> Reader<'t, '_> {
 
     /// The line an entry starts on.
     fn line(&self, raw: &RawValue) -> usize {
-        line_at(self.text, offset(self.text, raw))
+        json::line(self.text, raw)
     }
 
     /// Reads one entry, reporting it when its keys have the wrong types.
     fn entry(&mut self, key: &str, raw: &'t RawValue) -> Option<Entry<'t>> {
-        match serde_json::from_str(raw.get()) {
+        match json::entry(self.text, raw, || key.to_owned()) {
             Ok(entry) => Some(entry),
-            Err(e) => {
-                let line = self.line(raw) + e.line().saturating_sub(1);
-                self.error(line, ErrorKind::Entry { entry: key.to_owned(), reason: without_position(&e) });
+            Err((line, kind)) => {
+                self.error(line, kind);
                 None
             }
         }
@@ -163,15 +165,10 @@ impl<'t> Reader<'t, '_> {
     /// Keeps a package whose version is valid SemVer, reports it otherwise.
     fn push(&mut self, raw: &RawValue, name: String, version: String, dev: bool) {
         match Scheme::Semver.validate(&version) {
-            Ok(()) => self.parsed.packages.push(NpmPackage { name, version, dev }),
+            Ok(()) => self.parsed.packages.push(NpmPackage { name, version, dev, line: self.line(raw) }),
             Err(e) => self.error(self.line(raw), ErrorKind::Version(e)),
         }
     }
-}
-
-/// Where `raw`, which borrows from `text`, starts in it.
-fn offset(text: &str, raw: &RawValue) -> usize {
-    (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
 }
 
 /// The entries in the order the file lists them, which is how npm sorts them.
@@ -196,13 +193,4 @@ fn name_from_path(path: &str) -> Result<Option<&str>, Outside> {
         Some((scope, rest)) => scope.len() > 1 && scope.starts_with('@') && !rest.is_empty() && !rest.contains('/'),
     };
     Ok(valid.then_some(name))
-}
-
-/// serde_json's message without its ` at line … column …`, which the error's line replaces.
-fn without_position(e: &serde_json::Error) -> String {
-    let message = e.to_string();
-    match message.rsplit_once(" at line ") {
-        Some((message, _)) => message.to_owned(),
-        None => message,
-    }
 }

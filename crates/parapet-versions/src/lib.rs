@@ -20,6 +20,7 @@ pub mod maven;
 pub mod osv;
 pub mod packagist;
 pub mod pep440;
+pub mod purl;
 pub mod rpm;
 pub mod rubygems;
 pub mod semver;

@@ -1,6 +1,9 @@
 //! The command line: flags are defined once here, each subcommand lives in its own module.
 
+mod catalog;
 mod config;
+mod progress;
+mod scan;
 mod serve;
 mod token;
 mod user;
@@ -54,6 +57,14 @@ enum Command {
     /// Show configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Find missing security updates, vulnerable packages and misconfigurations.
+    ///
+    /// Scans the live host, a root folder (--root), project folders, lockfiles or SBOMs,
+    /// offline against a catalog file.
+    Scan(scan::ScanArgs),
+    /// Build and inspect the offline vulnerability catalog that `parapet scan` reads.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
     /// Compare versions in a packaging ecosystem's scheme.
     #[command(subcommand)]
     Version(version::VersionCommand),
@@ -112,6 +123,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(command) => token::run(command),
         Command::Config(command) => config::run(command),
         Command::Version(command) => version::run(command),
+        Command::Catalog(command) => catalog::run(command),
+        Command::Scan(args) => scan::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "parapet", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

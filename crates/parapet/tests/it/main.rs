@@ -7,6 +7,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod scan_cli;
+mod scan_root;
+
 const BIN: &str = env!("CARGO_BIN_EXE_parapet");
 
 fn parapet(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {

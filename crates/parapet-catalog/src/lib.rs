@@ -1,0 +1,51 @@
+//! The vulnerability catalog: what is known to be vulnerable and which security updates exist.
+//!
+//! - [`model`]: the data — advisories with the packages they affect, and updates offered by
+//!   security suites. Plain data.
+//! - [`sources`]: readers of OSV records, apt repository metadata, Debian's DSA/DLA lists,
+//!   Alpine's secdb and CSAF documents, each a pure function over one file.
+//! - [`build`]: builds a catalog from paths (folders, zips, compressed apt lists).
+//! - [`file`]: the catalog file format, versioned.
+//! - [`matching`]: an index over a catalog that answers "what affects this package at this
+//!   version", with the right version semantics per ecosystem. The server will use the same
+//!   engine over its own store.
+
+pub mod build;
+mod error;
+pub mod file;
+pub mod matching;
+pub mod model;
+pub mod sources;
+
+pub use error::CatalogError;
+pub use matching::{Index, Installed, Match, MatchKind};
+pub use model::{Advisory, AdvisoryKind, Affected, Catalog, SourceKind, SourceSummary, Status, StoredRange, Update};
+
+/// A package name as the catalog keys it: PyPI names normalised as PEP 503 says (case and runs
+/// of `-`, `_`, `.` do not matter), others as written.
+pub fn normalize_name(ecosystem: &str, name: &str) -> String {
+    if ecosystem.eq_ignore_ascii_case("pypi") {
+        let mut out = String::with_capacity(name.len());
+        let mut separator = false;
+        for c in name.trim().chars() {
+            if matches!(c, '-' | '_' | '.') {
+                separator = true;
+                continue;
+            }
+            if separator && !out.is_empty() {
+                out.push('-');
+            }
+            separator = false;
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    } else {
+        name.trim().to_owned()
+    }
+}
+
+/// The ecosystem without its release (`Debian:12` → `debian`), lowercase: the key that decides
+/// which version scheme applies.
+pub fn ecosystem_base(ecosystem: &str) -> String {
+    ecosystem.split(':').next().unwrap_or_default().trim().to_ascii_lowercase()
+}

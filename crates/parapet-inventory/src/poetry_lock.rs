@@ -1,0 +1,94 @@
+//! Poetry's `poetry.lock`, lock versions 1.x and 2.x: the PyPI packages of a Python project,
+//! one `[[package]]` table each.
+//!
+//! A package is `dev` when Poetry 1 filed it under `category = "dev"`, or when Poetry 2's
+//! `groups` leave out `main`. Packages whose `[package.source]` is not an index (`directory`,
+//! `file`, `git` or `url`) are skipped: no advisory names their versions.
+
+use crate::Parsed;
+use crate::error::{ErrorKind, ParseError, line_at};
+use crate::lockfile::{LockedPackage, check_version, pypi_name};
+use parapet_versions::Scheme;
+use serde::Deserialize;
+use toml::{Spanned, Table, Value};
+
+const FORMAT: &str = "poetry.lock";
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(default)]
+    package: Vec<Spanned<Table>>,
+    metadata: Option<Spanned<Table>>,
+}
+
+/// Reads a `poetry.lock`; `file` names it in errors. A TOML syntax error is the one error; a
+/// package that cannot be read is reported at the line of its table and skipped. A lock
+/// version other than 1.x and 2.x is reported, and the packages are still read.
+pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
+    let mut parsed = Parsed::default();
+    let error = |line, kind| ParseError { file: file.to_owned(), line, kind };
+    let lock: Lock = match toml::from_str(text) {
+        Ok(lock) => lock,
+        Err(e) => {
+            let line = e.span().map_or(1, |span| line_at(text, span.start));
+            let message = e.message().to_owned();
+            parsed.errors.push(error(line, ErrorKind::Syntax { format: FORMAT, message }));
+            return parsed;
+        }
+    };
+    if let Some(metadata) = &lock.metadata {
+        match metadata.get_ref().get("lock-version") {
+            Some(Value::String(v)) if v.starts_with("1.") || v.starts_with("2.") => {}
+            None => {}
+            Some(version) => {
+                let version = version.to_string();
+                parsed.errors.push(error(
+                    line_at(text, metadata.span().start),
+                    ErrorKind::LockVersion { format: FORMAT, version },
+                ));
+            }
+        }
+    }
+    for (index, table) in lock.package.iter().enumerate() {
+        let line = line_at(text, table.span().start);
+        match package(table.get_ref(), index, line) {
+            Ok(Some(package)) => parsed.packages.push(package),
+            Ok(None) => {}
+            Err(kind) => parsed.errors.push(error(line, kind)),
+        }
+    }
+    parsed
+}
+
+fn package(table: &Table, index: usize, line: usize) -> Result<Option<LockedPackage>, ErrorKind> {
+    let unnamed = || format!("[[package]] #{}", index + 1);
+    let name =
+        string(table, "name", &unnamed)?.ok_or_else(|| ErrorKind::MissingKey { entry: unnamed(), key: "name" })?;
+    let entry = || name.to_owned();
+    let version =
+        string(table, "version", &entry)?.ok_or_else(|| ErrorKind::MissingKey { entry: entry(), key: "version" })?;
+    let source_type = match table.get("source") {
+        None => None,
+        Some(Value::Table(source)) => string(source, "type", &entry)?,
+        Some(_) => return Err(ErrorKind::KeyType { entry: entry(), key: "source", expected: "a table" }),
+    };
+    if matches!(source_type, Some("directory" | "file" | "git" | "url")) {
+        return Ok(None);
+    }
+    let dev = match (string(table, "category", &entry)?, table.get("groups")) {
+        (_, Some(Value::Array(groups))) => !groups.iter().any(|g| g.as_str() == Some("main")),
+        (_, Some(_)) => return Err(ErrorKind::KeyType { entry: entry(), key: "groups", expected: "an array" }),
+        (category, None) => category == Some("dev"),
+    };
+    check_version(Scheme::Pypi, name, version)?;
+    Ok(Some(LockedPackage::new("PyPI", pypi_name(name), version.to_owned(), dev, line)))
+}
+
+/// The string under `key`, if there is one.
+fn string<'t>(table: &'t Table, key: &'static str, entry: &dyn Fn() -> String) -> Result<Option<&'t str>, ErrorKind> {
+    match table.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ErrorKind::KeyType { entry: entry(), key, expected: "a string" }),
+    }
+}

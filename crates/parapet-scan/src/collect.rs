@@ -1,0 +1,259 @@
+//! Collecting what is installed: the package databases of a host or root folder, and the
+//! lockfiles and SBOMs of a project folder or a single file.
+
+use parapet_inventory::lockfile::{self, LockfileKind};
+use parapet_inventory::{apk, dpkg};
+use std::path::{Path, PathBuf};
+
+/// An installed package, owned, with where it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    pub arch: Option<String>,
+    /// The source package and its version (distribution packages).
+    pub source: Option<(String, String)>,
+    /// `file:line`.
+    pub location: String,
+}
+
+/// What one target holds.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// `host`, the root folder, or the lockfile's path.
+    pub target: String,
+    pub packages: Vec<Package>,
+    /// Files or records that could not be read, each naming the file and line.
+    pub errors: Vec<String>,
+    /// The operating system, for hosts and root folders.
+    pub os: Option<OsRelease>,
+}
+
+/// The parts of `/etc/os-release` that place a distribution release.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OsRelease {
+    pub id: String,
+    pub version_id: String,
+    pub codename: String,
+    pub pretty_name: String,
+}
+
+impl OsRelease {
+    pub fn parse(text: &str) -> OsRelease {
+        let mut release = OsRelease::default();
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once('=') else { continue };
+            let value = value.trim().trim_matches(['"', '\'']).to_owned();
+            match key.trim() {
+                "ID" => release.id = value,
+                "VERSION_ID" => release.version_id = value,
+                "VERSION_CODENAME" => release.codename = value,
+                "PRETTY_NAME" => release.pretty_name = value,
+                _ => {}
+            }
+        }
+        release
+    }
+
+    /// The OSV ecosystem of the distribution's packages: `Debian:12`, `Ubuntu:22.04`,
+    /// `Alpine:v3.18`; `None` for a distribution the catalog does not know.
+    pub fn ecosystem(&self) -> Option<String> {
+        match self.id.as_str() {
+            "debian" => {
+                let number = self.version_id.split('.').next().filter(|v| !v.is_empty()).map(str::to_owned);
+                let number =
+                    number.or_else(|| parapet_catalog::sources::release_number(&self.codename).map(str::to_owned))?;
+                Some(format!("Debian:{number}"))
+            }
+            "ubuntu" if !self.version_id.is_empty() => Some(format!("Ubuntu:{}", self.version_id)),
+            "alpine" => {
+                let mut parts = self.version_id.split('.');
+                match (parts.next(), parts.next()) {
+                    (Some(major), Some(minor)) => Some(format!("Alpine:v{major}.{minor}")),
+                    _ => None,
+                }
+            }
+            "rhel" => Some("Red Hat".to_owned()),
+            "almalinux" => Some("AlmaLinux".to_owned()),
+            "rocky" => Some("Rocky Linux".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// A path inside a root folder, following symbolic links as if the folder were `/`: an
+/// absolute link in a container image points into the image, never at the scanning host.
+pub fn in_root(root: &Path, path: &str) -> PathBuf {
+    let mut relative = PathBuf::from(path.trim_start_matches('/'));
+    for _ in 0..16 {
+        let full = root.join(&relative);
+        let Ok(target) = std::fs::read_link(&full) else { return full };
+        relative = if target.is_absolute() {
+            target.strip_prefix("/").map(Path::to_path_buf).unwrap_or(target)
+        } else {
+            relative.parent().map(|p| p.join(&target)).unwrap_or(target)
+        };
+    }
+    root.join(relative)
+}
+
+/// The distribution packages of a host or root folder: dpkg, apk and rpm databases, whichever
+/// exist.
+pub fn system(root: &Path, target: &str) -> Inventory {
+    let mut inventory = Inventory { target: target.to_owned(), ..Inventory::default() };
+    let os = ["etc/os-release", "usr/lib/os-release"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(in_root(root, p)).ok())
+        .map(|text| OsRelease::parse(&text));
+    let ecosystem = os.as_ref().and_then(OsRelease::ecosystem);
+    inventory.os = os;
+    let ecosystem_or = |fallback: &str| ecosystem.clone().unwrap_or_else(|| fallback.to_owned());
+
+    let status = in_root(root, "var/lib/dpkg/status");
+    if let Some(text) = read(&status, &mut inventory.errors) {
+        let file = status.display().to_string();
+        let parsed = dpkg::parse(&text, &file);
+        inventory.errors.extend(parsed.errors.iter().map(ToString::to_string));
+        let ecosystem = ecosystem_or("Debian");
+        for package in dpkg::installed(parsed.packages) {
+            inventory.packages.push(Package {
+                ecosystem: ecosystem.clone(),
+                name: package.name.to_owned(),
+                version: package.version.to_owned(),
+                arch: Some(package.arch.to_owned()),
+                source: Some((package.source.to_owned(), package.source_version.to_owned())),
+                location: file.clone(),
+            });
+        }
+    }
+    let installed = in_root(root, "lib/apk/db/installed");
+    if let Some(text) = read(&installed, &mut inventory.errors) {
+        let file = installed.display().to_string();
+        let parsed = apk::parse(&text, &file);
+        inventory.errors.extend(parsed.errors.iter().map(ToString::to_string));
+        let ecosystem = ecosystem_or("Alpine");
+        for package in parsed.packages {
+            inventory.packages.push(Package {
+                ecosystem: ecosystem.clone(),
+                name: package.name.to_owned(),
+                version: package.version.to_owned(),
+                arch: Some(package.arch.to_owned()),
+                source: Some((package.origin.to_owned(), package.version.to_owned())),
+                location: file.clone(),
+            });
+        }
+    }
+    if let Some(database) = crate::rpmdb::locate(root) {
+        match crate::rpmdb::read(&database) {
+            Ok(parsed) => {
+                inventory.errors.extend(parsed.errors.iter().map(ToString::to_string));
+                let ecosystem = ecosystem_or("Red Hat");
+                let file = database.display().to_string();
+                for package in parsed.packages {
+                    let source = package
+                        .source_name
+                        .clone()
+                        .map(|name| (name, package.source_version.clone().unwrap_or_default()));
+                    inventory.packages.push(Package {
+                        ecosystem: ecosystem.clone(),
+                        version: package.evr(),
+                        name: package.name,
+                        arch: Some(package.arch),
+                        source,
+                        location: file.clone(),
+                    });
+                }
+            }
+            Err(e) => inventory.errors.push(e.to_string()),
+        }
+    }
+    inventory
+}
+
+/// Reads a file that may not exist; other failures are errors.
+fn read(path: &Path, errors: &mut Vec<String>) -> Option<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                errors.push(format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()));
+                None
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            errors.push(format!("{}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+/// Folders a project walk never enters: dependencies' own trees, build output, VCS data.
+const SKIPPED_FOLDERS: &[&str] = &["node_modules", "target", ".git", ".hg", ".svn", "vendor", "__pycache__", ".venv"];
+
+/// The lockfiles and SBOMs of a project folder, one inventory each.
+pub fn project(folder: &Path) -> Result<Vec<Inventory>, String> {
+    let mut found = Vec::new();
+    let mut folders = vec![folder.to_owned()];
+    while let Some(current) = folders.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|e| format!("{}: {e}", current.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("{}: {e}", current.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                if !SKIPPED_FOLDERS.contains(&name.as_str()) {
+                    folders.push(entry.path());
+                }
+            } else if kind.is_file()
+                && let Some(lockfile) = LockfileKind::detect(&name)
+            {
+                found.push((entry.path(), lockfile));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(found.into_iter().map(|(path, kind)| lockfile_inventory(&path, Some(kind))).collect())
+}
+
+/// One lockfile or SBOM; its kind from its name, or from its content when the name says
+/// nothing (an SBOM called `app.json`).
+pub fn lockfile_inventory(path: &Path, kind: Option<LockfileKind>) -> Inventory {
+    let file = path.display().to_string();
+    let mut inventory = Inventory { target: file.clone(), ..Inventory::default() };
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                inventory.errors.push(format!("{file}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()));
+                return inventory;
+            }
+        },
+        Err(e) => {
+            inventory.errors.push(format!("{file}: {e}"));
+            return inventory;
+        }
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Some(kind) = kind.or_else(|| LockfileKind::detect(&name)).or_else(|| LockfileKind::detect_content(&text))
+    else {
+        inventory.errors.push(format!(
+            "{file}: not a lockfile or SBOM parapet reads (Cargo.lock, package-lock.json, yarn.lock, pnpm-lock.yaml, poetry.lock, Pipfile.lock, requirements*.txt, go.mod, composer.lock, Gemfile.lock, CycloneDX or SPDX JSON)"
+        ));
+        return inventory;
+    };
+    let parsed = lockfile::parse(kind, &text, &file);
+    inventory.errors.extend(parsed.errors.iter().map(ToString::to_string));
+    for package in parsed.packages {
+        inventory.packages.push(Package {
+            location: format!("{file}:{}", package.line),
+            ecosystem: package.ecosystem,
+            name: package.name,
+            version: package.version,
+            arch: None,
+            source: None,
+        });
+    }
+    inventory
+}

@@ -1,0 +1,55 @@
+//! The running kernel against the installed kernel packages: a kernel update only protects the
+//! host once it is booted.
+
+use crate::collect::Package;
+use crate::finding::{Finding, FindingKind, Fixed};
+use parapet_model::Severity;
+use parapet_versions::Scheme;
+use std::cmp::Ordering;
+
+pub const CHECK: &str = "PPS-KERNEL-001";
+
+/// A finding when a newer kernel package is installed than the one running; nothing when the
+/// running kernel is the newest, or when no kernel package is installed (a container).
+pub fn running_kernel(packages: &[Package], target: &str) -> Option<Finding> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    newer_kernel(packages, release.trim(), target)
+}
+
+pub(crate) fn newer_kernel(packages: &[Package], release: &str, target: &str) -> Option<Finding> {
+    let kernels: Vec<&Package> = packages
+        .iter()
+        .filter(|p| {
+            p.name.strip_prefix("linux-image-").is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    let running = kernels.iter().find(|p| p.name == format!("linux-image-{release}"))?;
+    let scheme = Scheme::Deb;
+    // Kernel packages of different ABIs are different packages; their versions still order them.
+    let newest =
+        kernels.iter().copied().max_by(|a, b| scheme.compare(&a.version, &b.version).unwrap_or(Ordering::Equal))?;
+    if scheme.compare(&newest.version, &running.version).ok()? != Ordering::Greater {
+        return None;
+    }
+    Some(Finding {
+        kind: FindingKind::Misconfiguration,
+        severity: Some(Severity::Important),
+        ids: vec![CHECK.to_owned()],
+        title: "The running kernel is older than the newest installed kernel: reboot to load it".to_owned(),
+        target: target.to_owned(),
+        location: Some(running.location.clone()),
+        package: Some(running.name.clone()),
+        ecosystem: Some(running.ecosystem.clone()),
+        installed: Some(running.version.clone()),
+        fixed: Fixed::NotApplicable,
+        check: Some(CHECK.to_owned()),
+        evidence: vec![
+            format!("running: {release} ({} {})", running.name, running.version),
+            format!("installed: {} {}", newest.name, newest.version),
+        ],
+        note: Some(
+            "Reboot into the newest kernel; fixes in an installed kernel do not apply until it runs.".to_owned(),
+        ),
+        url: None,
+    })
+}
