@@ -24,24 +24,7 @@ pub use model::{Advisory, AdvisoryKind, Affected, Catalog, SourceKind, SourceSum
 /// A package name as the catalog keys it: PyPI names normalised as PEP 503 says (case and runs
 /// of `-`, `_`, `.` do not matter), others as written.
 pub fn normalize_name(ecosystem: &str, name: &str) -> String {
-    if ecosystem.eq_ignore_ascii_case("pypi") {
-        let mut out = String::with_capacity(name.len());
-        let mut separator = false;
-        for c in name.trim().chars() {
-            if matches!(c, '-' | '_' | '.') {
-                separator = true;
-                continue;
-            }
-            if separator && !out.is_empty() {
-                out.push('-');
-            }
-            separator = false;
-            out.push(c.to_ascii_lowercase());
-        }
-        out
-    } else {
-        name.trim().to_owned()
-    }
+    if ecosystem.eq_ignore_ascii_case("pypi") { parapet_versions::pypi_name(name) } else { name.trim().to_owned() }
 }
 
 /// The ecosystem without its release (`Debian:12` → `debian`), lowercase: the key that decides

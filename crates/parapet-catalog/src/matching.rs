@@ -69,14 +69,14 @@ impl<'c> Index<'c> {
         let mut by_source: HashMap<_, Vec<_>> = HashMap::new();
         for (a, advisory) in catalog.advisories.iter().enumerate() {
             for (e, affected) in advisory.affected.iter().enumerate() {
-                let key = (affected.ecosystem.to_ascii_lowercase(), affected.package.clone());
+                let key = (ecosystem_key(&affected.ecosystem), affected.package.clone());
                 let map = if affected.by_source { &mut by_source } else { &mut by_binary };
                 map.entry(key).or_default().push((a as u32, e as u32));
             }
         }
         let mut updates: HashMap<_, Vec<_>> = HashMap::new();
         for (u, update) in catalog.updates.iter().enumerate() {
-            updates.entry((update.ecosystem.to_ascii_lowercase(), update.package.clone())).or_default().push(u as u32);
+            updates.entry((ecosystem_key(&update.ecosystem), update.package.clone())).or_default().push(u as u32);
         }
         Index { by_binary, by_source, updates, catalog }
     }
@@ -160,9 +160,16 @@ impl<'c> Index<'c> {
 /// The keys under which advisories for an ecosystem may be filed: `Debian:12` is matched by
 /// entries for `Debian:12` and for `Debian` without a release.
 fn ecosystem_keys(ecosystem: &str) -> Vec<String> {
-    let full = ecosystem.to_ascii_lowercase();
+    let full = ecosystem_key(ecosystem);
     let base = ecosystem_base(ecosystem);
     if base == full { vec![full] } else { vec![full, base] }
+}
+
+/// An ecosystem as the index keys it: lowercase, and without OSV's `:LTS` mark on Ubuntu
+/// releases, which an apt `Release` file or `/etc/os-release` does not carry.
+fn ecosystem_key(ecosystem: &str) -> String {
+    let lower = ecosystem.trim().to_ascii_lowercase();
+    lower.strip_suffix(":lts").map(str::to_owned).unwrap_or(lower)
 }
 
 /// Whether `version` is affected, and if so the lowest fix above it.

@@ -8,6 +8,7 @@
 
 use crate::Parsed;
 use crate::error::{ErrorKind, ParseError, line_at};
+use crate::lines::Lines;
 use parapet_versions::Scheme;
 use serde::Deserialize;
 use toml::{Spanned, Table, Value};
@@ -59,8 +60,9 @@ pub fn parse(text: &str, file: &str) -> Parsed<CargoPackage> {
         let kind = ErrorKind::LockVersion { format: FORMAT, version: version.get_ref().to_string() };
         parsed.errors.push(error(line_at(text, version.span().start), kind));
     }
+    let lines = Lines::new(text);
     for (index, table) in lock.package.iter().enumerate() {
-        let line = line_at(text, table.span().start);
+        let line = lines.at(table.span().start);
         match package(table.get_ref(), index, line) {
             Ok(package) => parsed.packages.push(package),
             Err(kind) => parsed.errors.push(error(line, kind)),

@@ -48,9 +48,10 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
             return parsed;
         }
     };
+    let text = json::Text::new(text);
     for (section, entries, dev) in [("packages", lock.packages, false), ("packages-dev", lock.packages_dev, true)] {
         for (index, raw) in entries.unwrap_or_default().into_iter().enumerate() {
-            match package(text, raw, || format!("{section} #{}", index + 1), dev) {
+            match package(&text, raw, || format!("{section} #{}", index + 1), dev) {
                 Ok(Some(package)) => parsed.packages.push(package),
                 Ok(None) => {}
                 Err(e) => parsed.errors.push(error(e)),
@@ -61,13 +62,13 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
 }
 
 fn package(
-    text: &str,
+    text: &json::Text,
     raw: &RawValue,
     unnamed: impl Fn() -> String,
     dev: bool,
 ) -> Result<Option<LockedPackage>, (usize, ErrorKind)> {
-    let entry: Entry = json::entry(text, raw, &unnamed)?;
-    let line = json::line(text, raw);
+    let entry: Entry = text.entry(raw, &unnamed)?;
+    let line = text.line(raw);
     let name = entry.name.ok_or_else(|| (line, ErrorKind::MissingKey { entry: unnamed(), key: "name" }))?;
     let version = entry.version.ok_or_else(|| (line, ErrorKind::MissingKey { entry: name.clone(), key: "version" }))?;
     if entry.dist.and_then(|d| d.kind).as_deref() == Some("path") {

@@ -57,16 +57,17 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
             parsed.errors.push(ParseError { file: file.to_owned(), line: 1, kind });
         }
     }
-    components(text, file, "components", bom.components.unwrap_or_default(), &mut parsed);
+    let text = json::Text::new(text);
+    components(&text, file, "components", bom.components.unwrap_or_default(), &mut parsed);
     parsed
 }
 
-fn components(text: &str, file: &str, path: &str, list: Vec<&RawValue>, parsed: &mut Parsed<LockedPackage>) {
+fn components(text: &json::Text, file: &str, path: &str, list: Vec<&RawValue>, parsed: &mut Parsed<LockedPackage>) {
     for (index, raw) in list.into_iter().enumerate() {
         let path = format!("{path}[{index}]");
-        let line = json::line(text, raw);
+        let line = text.line(raw);
         let mut error = |line, kind| parsed.errors.push(ParseError { file: file.to_owned(), line, kind });
-        let component: Component = match json::entry(text, raw, || path.clone()) {
+        let component: Component = match text.entry(raw, || path.clone()) {
             Ok(component) => component,
             Err((line, kind)) => {
                 error(line, kind);

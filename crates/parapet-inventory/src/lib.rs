@@ -30,6 +30,7 @@ mod error;
 pub mod gemfile_lock;
 pub mod go_mod;
 mod json;
+mod lines;
 pub mod lockfile;
 pub mod npm_lock;
 pub mod pipfile_lock;

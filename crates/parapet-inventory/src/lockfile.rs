@@ -5,7 +5,7 @@
 use crate::error::ErrorKind;
 use crate::{
     Parsed, cargo_lock, composer_lock, cyclonedx, gemfile_lock, go_mod, npm_lock, pipfile_lock, pnpm_lock, poetry_lock,
-    purl, requirements, spdx, yarn_lock,
+    requirements, spdx, yarn_lock,
 };
 use parapet_versions::Scheme;
 use serde::Deserialize;
@@ -167,26 +167,10 @@ pub fn parse(kind: LockfileKind, text: &str, file: &str) -> Parsed<LockedPackage
 /// the namespace (`redhat` → `Red Hat`); `apk` likewise (`alpine-3.18.4` → `Alpine:v3.18`).
 /// `None` for an invalid package URL or a type OSV has no ecosystem for.
 pub fn ecosystem_of_purl(purl: &str) -> Option<String> {
-    purl::parse(purl).ok()?.ecosystem()
+    parapet_versions::purl::parse(purl).ok()?.ecosystem()
 }
 
-/// A PyPI project name as PEP 503 normalises it: lowercase, each run of `-`, `_` and `.` one `-`.
-pub fn pypi_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_run {
-                out.push('-');
-            }
-            in_run = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_run = false;
-        }
-    }
-    out
-}
+pub use parapet_versions::pypi_name;
 
 impl LockedPackage {
     /// A package of a lockfile, which gives no package URL.

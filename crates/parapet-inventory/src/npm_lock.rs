@@ -12,7 +12,7 @@
 
 use crate::Parsed;
 use crate::error::{ErrorKind, ParseError};
-use crate::json::{self, offset};
+use crate::json;
 use parapet_versions::Scheme;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -64,7 +64,7 @@ struct Entry<'a> {
 /// error; an entry that cannot be read is reported at its line and skipped. A lockfile version
 /// other than 1 to 3 is reported, and the packages are still read as well as they can be.
 pub fn parse(text: &str, file: &str) -> Parsed<NpmPackage> {
-    let mut reader = Reader { text, file, parsed: Parsed::default() };
+    let mut reader = Reader { text: json::Text::new(text), file, parsed: Parsed::default() };
     let lock: Lock = match serde_json::from_str(text) {
         Ok(lock) => lock,
         Err(e) => {
@@ -89,7 +89,7 @@ pub fn parse(text: &str, file: &str) -> Parsed<NpmPackage> {
 }
 
 struct Reader<'t, 'f> {
-    text: &'t str,
+    text: json::Text<'t>,
     file: &'f str,
     parsed: Parsed<NpmPackage>,
 }
@@ -101,12 +101,12 @@ impl<'t> Reader<'t, '_> {
 
     /// The line an entry starts on.
     fn line(&self, raw: &RawValue) -> usize {
-        json::line(self.text, raw)
+        self.text.line(raw)
     }
 
     /// Reads one entry, reporting it when its keys have the wrong types.
     fn entry(&mut self, key: &str, raw: &'t RawValue) -> Option<Entry<'t>> {
-        match json::entry(self.text, raw, || key.to_owned()) {
+        match self.text.entry(raw, || key.to_owned()) {
             Ok(entry) => Some(entry),
             Err((line, kind)) => {
                 self.error(line, kind);
@@ -117,7 +117,7 @@ impl<'t> Reader<'t, '_> {
 
     /// Versions 2 and 3: the flat `packages` object.
     fn packages(&mut self, packages: Entries<'t>) {
-        for (key, raw) in in_file_order(self.text, packages) {
+        for (key, raw) in in_file_order(&self.text, packages) {
             if key.is_empty() {
                 continue;
             }
@@ -146,7 +146,7 @@ impl<'t> Reader<'t, '_> {
 
     /// Version 1: `dependencies` nested in `dependencies`, keyed by name.
     fn dependencies(&mut self, dependencies: Entries<'t>) {
-        for (key, raw) in in_file_order(self.text, dependencies) {
+        for (key, raw) in in_file_order(&self.text, dependencies) {
             let Some(entry) = self.entry(&key, raw) else { continue };
             match entry.version {
                 None => self.error(self.line(raw), ErrorKind::MissingKey { entry: key, key: "version" }),
@@ -172,9 +172,9 @@ impl<'t> Reader<'t, '_> {
 }
 
 /// The entries in the order the file lists them, which is how npm sorts them.
-fn in_file_order<'a>(text: &str, entries: Entries<'a>) -> Vec<(String, &'a RawValue)> {
+fn in_file_order<'a>(text: &json::Text, entries: Entries<'a>) -> Vec<(String, &'a RawValue)> {
     let mut entries: Vec<_> = entries.into_iter().collect();
-    entries.sort_by_key(|(_, raw)| offset(text, raw));
+    entries.sort_by_key(|(_, raw)| text.offset(raw));
     entries
 }
 

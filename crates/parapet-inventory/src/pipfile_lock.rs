@@ -45,11 +45,12 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
             return parsed;
         }
     };
+    let text = json::Text::new(text);
     for (entries, dev) in [(lock.default, false), (lock.develop, true)] {
         let mut entries: Vec<_> = entries.unwrap_or_default().into_iter().collect();
-        entries.sort_by_key(|(_, raw)| json::offset(text, raw));
+        entries.sort_by_key(|(_, raw)| text.offset(raw));
         for (name, raw) in entries {
-            match package(text, &name, raw, dev) {
+            match package(&text, &name, raw, dev) {
                 Ok(Some(package)) => parsed.packages.push(package),
                 Ok(None) => {}
                 Err(e) => parsed.errors.push(error(e)),
@@ -59,9 +60,14 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
     parsed
 }
 
-fn package(text: &str, name: &str, raw: &RawValue, dev: bool) -> Result<Option<LockedPackage>, (usize, ErrorKind)> {
-    let entry: Entry = json::entry(text, raw, || name.to_owned())?;
-    let line = json::line(text, raw);
+fn package(
+    text: &json::Text,
+    name: &str,
+    raw: &RawValue,
+    dev: bool,
+) -> Result<Option<LockedPackage>, (usize, ErrorKind)> {
+    let entry: Entry = text.entry(raw, || name.to_owned())?;
+    let line = text.line(raw);
     let Some(version) = entry.version else {
         if entry.git.is_some() || entry.path.is_some() || entry.file.is_some() {
             return Ok(None);

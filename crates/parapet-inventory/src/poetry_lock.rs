@@ -7,6 +7,7 @@
 
 use crate::Parsed;
 use crate::error::{ErrorKind, ParseError, line_at};
+use crate::lines::Lines;
 use crate::lockfile::{LockedPackage, check_version, pypi_name};
 use parapet_versions::Scheme;
 use serde::Deserialize;
@@ -36,21 +37,21 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
             return parsed;
         }
     };
+    let lines = Lines::new(text);
     if let Some(metadata) = &lock.metadata {
         match metadata.get_ref().get("lock-version") {
             Some(Value::String(v)) if v.starts_with("1.") || v.starts_with("2.") => {}
             None => {}
             Some(version) => {
                 let version = version.to_string();
-                parsed.errors.push(error(
-                    line_at(text, metadata.span().start),
-                    ErrorKind::LockVersion { format: FORMAT, version },
-                ));
+                parsed
+                    .errors
+                    .push(error(lines.at(metadata.span().start), ErrorKind::LockVersion { format: FORMAT, version }));
             }
         }
     }
     for (index, table) in lock.package.iter().enumerate() {
-        let line = line_at(text, table.span().start);
+        let line = lines.at(table.span().start);
         match package(table.get_ref(), index, line) {
             Ok(Some(package)) => parsed.packages.push(package),
             Ok(None) => {}

@@ -61,10 +61,11 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
             error(1, ErrorKind::LockVersion { format: FORMAT, version });
         }
     }
+    let text = json::Text::new(text);
     let mut packages = Vec::new();
     for (index, raw) in document.packages.unwrap_or_default().into_iter().enumerate() {
-        let line = json::line(text, raw);
-        let package: Package = match json::entry(text, raw, || format!("packages[{index}]")) {
+        let line = text.line(raw);
+        let package: Package = match text.entry(raw, || format!("packages[{index}]")) {
             Ok(package) => package,
             Err((line, kind)) => {
                 error(line, kind);

@@ -45,7 +45,10 @@ fn main() {
     let build_osv = median(5, || {
         advisories = build(&osv_only, "now".into(), &|_, _, _| {}).unwrap().advisories.len();
     });
-    println!("catalog build, all of shared/data/osv ({advisories} advisories): {} (median of 5; goal < 5 s)", ms(build_osv));
+    println!(
+        "catalog build, all of shared/data/osv ({advisories} advisories): {} (median of 5; goal < 5 s)",
+        ms(build_osv)
+    );
 
     let with_apt = Inputs { osv, apt_lists: vec!["/var/lib/apt/lists".into()], ..Inputs::default() };
     let catalog = build(&with_apt, "now".into(), &|_, _, _| {}).unwrap();

@@ -53,3 +53,34 @@ pub(crate) fn newer_kernel(packages: &[Package], release: &str, target: &str) ->
         url: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kernel(name: &str, version: &str) -> Package {
+        Package {
+            ecosystem: "Debian:12".into(),
+            name: name.into(),
+            version: version.into(),
+            arch: Some("amd64".into()),
+            source: Some(("linux-signed-amd64".into(), version.into())),
+            location: "/var/lib/dpkg/status".into(),
+        }
+    }
+
+    #[test]
+    fn running_kernel_against_installed_ones() {
+        let installed = [
+            kernel("linux-image-6.1.0-18-amd64", "6.1.76-1"),
+            kernel("linux-image-6.1.0-25-amd64", "6.1.106-3"),
+            kernel("linux-image-amd64", "6.1.106-3"),
+        ];
+        let finding = newer_kernel(&installed, "6.1.0-18-amd64", "host").expect("an older kernel runs");
+        assert_eq!(finding.installed.as_deref(), Some("6.1.76-1"));
+        assert!(finding.evidence[1].contains("linux-image-6.1.0-25-amd64 6.1.106-3"), "{:?}", finding.evidence);
+        assert_eq!(newer_kernel(&installed, "6.1.0-25-amd64", "host"), None, "the newest runs");
+        assert_eq!(newer_kernel(&installed, "6.5.0-custom", "host"), None, "a kernel dpkg does not know");
+        assert_eq!(newer_kernel(&[], "6.1.0-18-amd64", "host"), None, "a container has no kernel package");
+    }
+}

@@ -3,7 +3,6 @@
 //! reported with the statement's justification.
 
 use crate::finding::Finding;
-use parapet_versions::purl::Purl;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -161,12 +160,13 @@ pub fn covering<'s>(statements: &'s [Statement], finding: &Finding) -> Option<&'
 
 /// Whether a purl names the package (and, when it has a version, the installed version).
 fn product_is(purl: &str, ecosystem: &str, package: &str, installed: Option<&str>) -> bool {
-    let Ok(purl) = Purl::parse(purl) else { return false };
+    let Ok(purl) = parapet_versions::purl::parse(purl) else { return false };
     let same_ecosystem = purl
         .ecosystem()
         .is_some_and(|e| parapet_catalog::ecosystem_base(&e) == parapet_catalog::ecosystem_base(ecosystem));
     same_ecosystem
-        && parapet_catalog::normalize_name(ecosystem, &purl.package_name())
-            == parapet_catalog::normalize_name(ecosystem, package)
-        && purl.version.as_deref().is_none_or(|v| Some(v) == installed)
+        && purl.package_name().is_some_and(|name| {
+            parapet_catalog::normalize_name(ecosystem, &name) == parapet_catalog::normalize_name(ecosystem, package)
+        })
+        && purl.package_version().is_none_or(|v| Some(v.as_str()) == installed)
 }

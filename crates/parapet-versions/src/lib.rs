@@ -32,6 +32,25 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+/// A Python package name normalised as PEP 503 says: lowercase, every run of `-`, `_` and `.`
+/// one `-`. PyPI treats names that normalise alike as one project.
+pub fn pypi_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_run = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !in_run {
+                out.push('-');
+            }
+            in_run = true;
+        } else {
+            out.extend(c.to_lowercase());
+            in_run = false;
+        }
+    }
+    out
+}
+
 /// A versioning scheme: how versions are written and ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {

@@ -11,7 +11,6 @@ use crate::normalize_name;
 use parapet_model::{CvssV3, CvssV4, Severity};
 use parapet_versions::csaf::ProductVersionRange;
 use parapet_versions::osv::Event;
-use parapet_versions::purl::Purl;
 use parapet_versions::vers::Comparator;
 use parapet_versions::{Scheme, VersionError};
 use serde_json::Value;
@@ -122,11 +121,12 @@ type Entry = ((String, String), Option<StoredRange>, Option<String>);
 /// The package, and the range or version of one product; `None` without a usable purl.
 fn entry(product: &Product) -> Result<Option<Entry>, VersionError> {
     let Some(purl) = product.purl.as_deref() else { return Ok(None) };
-    let purl = Purl::parse(purl)?;
-    let Some(ecosystem) = purl.ecosystem() else { return Ok(None) };
+    let purl = parapet_versions::purl::parse(purl)
+        .map_err(|reason| VersionError::Range { range: purl.to_owned(), reason: reason.to_owned() })?;
+    let (Some(ecosystem), Some(name)) = (purl.ecosystem(), purl.package_name()) else { return Ok(None) };
     let scheme = Scheme::parse(&ecosystem)?;
-    let key = (ecosystem.clone(), normalize_name(&ecosystem, &purl.package_name()));
-    if let Some(version) = purl.version.clone().or_else(|| product.version.clone()) {
+    let key = (ecosystem.clone(), normalize_name(&ecosystem, &name));
+    if let Some(version) = purl.package_version().or_else(|| product.version.clone()) {
         scheme.validate(&version)?;
         return Ok(Some((key, None, Some(version))));
     }

@@ -58,7 +58,10 @@ fn scan_formats_and_exit_codes() {
     assert_eq!(finding["kind"], "vulnerable");
     assert_eq!(finding["severity"], "moderate");
     assert_eq!(finding["ids"], serde_json::json!(["RUSTSEC-2026-0001", "CVE-2026-0001"]));
-    assert_eq!((finding["package"].as_str(), finding["installed"].as_str(), finding["fixed"].as_str()), (Some("leaky"), Some("2.0.0"), Some("2.0.1")));
+    assert_eq!(
+        (finding["package"].as_str(), finding["installed"].as_str(), finding["fixed"].as_str()),
+        (Some("leaky"), Some("2.0.0"), Some("2.0.1"))
+    );
     assert_eq!(finding["ecosystem"], "crates.io");
     assert!(finding["title"].as_str().unwrap().contains("Use after free"));
 
