@@ -3,7 +3,8 @@
 #
 # On a fresh Debian machine it first installs what the tests need (PostgreSQL for a throwaway
 # cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test, rpm and the apt
-# package lists as references for the version tests). Extra arguments go to `cargo test`, e.g.
+# package lists as references for the version tests, debootstrap for a Debian root filesystem,
+# cargo-audit for the Cargo.lock agreement test). Extra arguments go to `cargo test`, e.g.
 # `scripts/test.sh -p parapet-store`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,12 @@ if ((${#packages[@]})); then
 fi
 # The PyPA advisory test reads YAML through Python.
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+# The Cargo.lock agreement test runs cargo-audit (from crates.io, pinned) on the RustSec snapshot.
+if ! command -v cargo-audit >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo-audit" ]; then
+    echo "scripts/test.sh: installing cargo-audit" >&2
+    # Without binary scanning, which the test does not use and which doubles the build.
+    cargo install --quiet --locked --no-default-features cargo-audit --version 0.22.2
+fi
 
 export PARAPET_TEST_CHROMEDRIVER="${PARAPET_TEST_CHROMEDRIVER:-$(command -v chromedriver)}"
 export PARAPET_TEST_CHROMIUM="${PARAPET_TEST_CHROMIUM:-$(command -v chromium)}"

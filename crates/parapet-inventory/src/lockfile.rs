@@ -124,13 +124,21 @@ impl LockfileKind {
     }
 }
 
-/// Reads a lockfile or SBOM of the given kind; `file` names it in errors. Cargo packages
-/// without a `source` (the project's own crates, which no registry publishes) are left out.
+/// Whether a Cargo.lock `source` is crates.io, by its git index or its sparse index.
+fn is_crates_io(source: &str) -> bool {
+    let index = source.split_once('#').map_or(source, |(index, _)| index).trim_end_matches('/');
+    matches!(index, "registry+https://github.com/rust-lang/crates.io-index" | "sparse+https://index.crates.io")
+}
+
+/// Reads a lockfile or SBOM of the given kind; `file` names it in errors. Of a Cargo.lock only
+/// the crates from crates.io are kept: the project's own crates (no `source`), git checkouts
+/// and other registries' crates are other packages than the crates.io ones of the same name,
+/// which is all the advisories speak about (as `cargo audit` also reads them).
 pub fn parse(kind: LockfileKind, text: &str, file: &str) -> Parsed<LockedPackage> {
     match kind {
         LockfileKind::CargoLock => {
             let parsed = cargo_lock::parse(text, file);
-            let packages = parsed.packages.into_iter().filter(|p| p.source.is_some());
+            let packages = parsed.packages.into_iter().filter(|p| p.source.as_deref().is_some_and(is_crates_io));
             Parsed {
                 packages: packages.map(|p| LockedPackage::new("crates.io", p.name, p.version, false, p.line)).collect(),
                 errors: parsed.errors,

@@ -196,3 +196,11 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
         &[],
     );
 }
+
+#[test]
+fn only_crates_io_crates_of_a_cargo_lock_are_packages() {
+    let lock = "version = 4\n\n[[package]]\nname = \"own\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"b\"\nversion = \"1.0.0\"\nsource = \"sparse+https://index.crates.io/\"\n\n[[package]]\nname = \"c\"\nversion = \"1.0.0\"\nsource = \"git+https://github.com/example/c?branch=main#0123456789abcdef\"\n\n[[package]]\nname = \"d\"\nversion = \"1.0.0\"\nsource = \"registry+https://registry.example.com/index\"\n";
+    let parsed = lockfile::parse(LockfileKind::CargoLock, lock, "Cargo.lock");
+    let names: Vec<&str> = parsed.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"], "git checkouts and other registries are other packages than crates.io's");
+}

@@ -172,7 +172,7 @@ fn unreadable_input_is_an_error_and_the_rest_is_scanned() {
     let good = dir.path().join("Cargo.lock");
     std::fs::write(
         &good,
-        "version = 4\n[[package]]\nname = \"smallish\"\nversion = \"1.6.0\"\nsource = \"registry+x\"\n",
+        "version = 4\n[[package]]\nname = \"smallish\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     )
     .unwrap();
     let truncated = dir.path().join("package-lock.json");
@@ -190,4 +190,42 @@ fn unreadable_input_is_an_error_and_the_rest_is_scanned() {
     assert_eq!(result.findings.len(), 1, "the good lockfile is still scanned");
     assert_eq!(result.errors.len(), 1, "{:?}", result.errors);
     assert!(result.errors[0].contains("package-lock.json:1"), "{:?}", result.errors);
+}
+
+#[test]
+fn csaf_vex_statements() {
+    let document = r#"{
+  "document": {"category": "csaf_vex", "title": "smallish in app", "tracking": {"id": "APP-VEX-1"}},
+  "product_tree": {"branches": [{"category": "product_version", "name": "1.6.0",
+      "product": {"product_id": "SMALLISH", "name": "smallish 1.6.0", "product_identification_helper": {"purl": "pkg:cargo/smallish@1.6.0"}}}],
+    "full_product_names": [{"product_id": "APP", "name": "app 2.0"}],
+    "relationships": [{"category": "default_component_of", "product_reference": "SMALLISH", "relates_to_product_reference": "APP",
+      "full_product_name": {"product_id": "APP:SMALLISH", "name": "smallish in app"}}]},
+  "vulnerabilities": [{"cve": "CVE-2021-1",
+    "product_status": {"known_not_affected": ["APP:SMALLISH", "APP"], "known_affected": ["SMALLISH"]},
+    "flags": [{"label": "vulnerable_code_not_in_execute_path", "product_ids": ["APP:SMALLISH"]}],
+    "threats": [{"category": "impact", "details": "app never calls insert_many", "product_ids": ["APP:SMALLISH"]}]}]
+}"#;
+    let statements = vex::parse(document, "app.csaf.json").unwrap();
+    assert_eq!(statements.len(), 1, "the product without a purl gives no statement: {statements:?}");
+    assert_eq!(statements[0].products, ["pkg:cargo/smallish@1.6.0"]);
+    assert_eq!(statements[0].justification, "vulnerable_code_not_in_execute_path: app never calls insert_many");
+    let finding = |version: &str| parapet_scan::Finding {
+        kind: FindingKind::Vulnerable,
+        severity: None,
+        ids: vec!["RUSTSEC-2021-0001".into(), "CVE-2021-1".into()],
+        title: String::new(),
+        target: "Cargo.lock".into(),
+        location: None,
+        package: Some("smallish".into()),
+        ecosystem: Some("crates.io".into()),
+        installed: Some(version.into()),
+        fixed: parapet_scan::Fixed::Version(None),
+        check: None,
+        evidence: Vec::new(),
+        note: None,
+        url: None,
+    };
+    assert!(vex::covering(&statements, &finding("1.6.0")).is_some());
+    assert!(vex::covering(&statements, &finding("1.5.0")).is_none(), "another version is not covered");
 }
