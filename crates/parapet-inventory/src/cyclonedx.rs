@@ -2,9 +2,9 @@
 //! package URL, nested `components` included.
 //!
 //! A component is read by its `purl`, which gives its ecosystem, name and version (the
-//! component's own `version` stands in when the package URL has none). Components without a
-//! package URL, or whose type OSV has no ecosystem for (`generic`, `github`, `oci`…), are
-//! skipped, and so is `metadata.component`, the thing the SBOM describes. A component whose
+//! component's own `version` stands in when the package URL has none), or else by its `cpe`
+//! (ecosystem `CPE`). Components with neither, or whose package URL type OSV has no ecosystem
+//! for (`generic`, `github`, `oci`…) and no CPE, are skipped, and so is `metadata.component`, the thing the SBOM describes. A component whose
 //! `scope` is `excluded` (not needed at run time) is `dev`.
 
 use crate::Parsed;
@@ -29,6 +29,7 @@ struct Bom<'a> {
 struct Component<'a> {
     version: Option<String>,
     purl: Option<String>,
+    cpe: Option<String>,
     scope: Option<String>,
     #[serde(borrow)]
     components: Option<Vec<&'a RawValue>>,
@@ -74,13 +75,12 @@ fn components(text: &json::Text, file: &str, path: &str, list: Vec<&RawValue>, p
                 continue;
             }
         };
-        if let Some(purl) = &component.purl {
-            let dev = component.scope.as_deref() == Some("excluded");
-            match purl::package(purl, component.version.as_deref(), dev, line) {
-                Ok(Some(package)) => parsed.packages.push(package),
-                Ok(None) => {}
-                Err(kind) => error(line, kind),
-            }
+        let dev = component.scope.as_deref() == Some("excluded");
+        let (purl, cpe, version) = (component.purl.as_deref(), component.cpe.as_deref(), component.version.as_deref());
+        match purl::component(purl, cpe, version, dev, line) {
+            Ok(Some(package)) => parsed.packages.push(package),
+            Ok(None) => {}
+            Err(kind) => error(line, kind),
         }
         if let Some(nested) = component.components {
             components(text, file, &format!("{path}.components"), nested, parsed);

@@ -1,4 +1,4 @@
-//! SBOM components named by package URL, as locked packages.
+//! SBOM components named by package URL or, failing that, by CPE, as locked packages.
 
 use crate::error::{ErrorKind, excerpt};
 use crate::lockfile::{LockedPackage, check_version};
@@ -29,4 +29,33 @@ pub(crate) fn package(
         check_version(scheme, &name, &version)?;
     }
     Ok(Some(LockedPackage { ecosystem, name, version, purl: Some(purl.to_owned()), dev, line }))
+}
+
+/// The package an SBOM component names: by its package URL when OSV has an ecosystem for it,
+/// else by its CPE name (ecosystem `CPE`, name `vendor:product`, matched against CSAF products
+/// named the same way); `None` when neither identifies a package version.
+pub(crate) fn component(
+    purl: Option<&str>,
+    cpe: Option<&str>,
+    version: Option<&str>,
+    dev: bool,
+    line: usize,
+) -> Result<Option<LockedPackage>, ErrorKind> {
+    if let Some(purl) = purl
+        && let Some(found) = package(purl, version, dev, line)?
+    {
+        return Ok(Some(found));
+    }
+    let Some(cpe) = cpe else { return Ok(None) };
+    let parsed = parapet_versions::cpe::parse(cpe)
+        .map_err(|reason| ErrorKind::Entry { entry: excerpt(cpe), reason: format!("invalid CPE name: {reason}") })?;
+    let Some(version) = parsed.version.clone().or_else(|| version.map(str::to_owned)) else { return Ok(None) };
+    Ok(Some(LockedPackage {
+        ecosystem: parapet_versions::cpe::ECOSYSTEM.to_owned(),
+        name: parsed.package_name(),
+        version,
+        purl: purl.map(str::to_owned),
+        dev,
+        line,
+    }))
 }

@@ -1,8 +1,9 @@
-//! SPDX SBOMs in JSON, versions 2.2 and 2.3: the `packages` named by a package URL.
+//! SPDX SBOMs in JSON, versions 2.2 and 2.3: the `packages` named by a package URL or a CPE.
 //!
 //! A package is read by the first of its `externalRefs` whose `referenceType` is `purl`, which
 //! gives its ecosystem, name and version (`versionInfo` stands in when the package URL has
-//! none). Packages without a package URL, or whose type OSV has no ecosystem for, are skipped:
+//! none), or else by a `cpe23Type`/`cpe22Type` reference (ecosystem `CPE`). Packages with
+//! neither, or whose package URL type OSV has no ecosystem for and no CPE, are skipped:
 //! the document's own subject and its files are among them. SPDX does not say which packages
 //! only development needs: none is `dev`.
 
@@ -72,9 +73,15 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
                 continue;
             }
         };
-        let purl = package.external_refs.iter().find(|r| r.reference_type.as_deref() == Some("purl"));
-        let Some(purl) = purl.and_then(|r| r.reference_locator.as_deref()) else { continue };
-        match purl::package(purl, package.version_info.as_deref(), false, line) {
+        let reference = |types: &[&str]| {
+            package
+                .external_refs
+                .iter()
+                .find(|r| r.reference_type.as_deref().is_some_and(|t| types.contains(&t)))
+                .and_then(|r| r.reference_locator.as_deref())
+        };
+        let (purl, cpe) = (reference(&["purl"]), reference(&["cpe23Type", "cpe22Type"]));
+        match purl::component(purl, cpe, package.version_info.as_deref(), false, line) {
             Ok(Some(package)) => packages.push(package),
             Ok(None) => {}
             Err(kind) => error(line, kind),

@@ -11,6 +11,7 @@
 //! Invalid versions are errors that say what is wrong, never silently ordered somewhere. No I/O.
 
 pub mod apk;
+pub mod cpe;
 pub mod csaf;
 pub mod dpkg;
 mod error;
@@ -113,7 +114,8 @@ impl Scheme {
             "maven" => Scheme::Maven,
             "packagist" | "composer" => Scheme::Packagist,
             "rubygems" | "gem" => Scheme::RubyGems,
-            "generic" => Scheme::Generic,
+            // Products named by CPE have no ecosystem of their own (see [`cpe`]).
+            "generic" | "cpe" => Scheme::Generic,
             _ => return Err(VersionError::UnknownScheme(name.to_owned())),
         })
     }

@@ -2,8 +2,9 @@
 //! matched like any other package; their versions come from the purl, a `product_version`
 //! branch or a `product_version_range` branch above them.
 //!
-//! Products without a purl (hardware, firmware named only by CPE or by name) cannot be matched
-//! against an inventory and are left out, counted in the problems.
+//! Products without a package URL are matched by their CPE name (ecosystem `CPE`, name
+//! `vendor:product`, generic version order), as SBOM components with a CPE are. Products named
+//! by neither cannot be matched against an inventory and are left out, counted in the problems.
 
 use super::Record;
 use crate::model::{Advisory, AdvisoryKind, Affected, SourceKind, Status, StoredRange};
@@ -20,6 +21,8 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Debug, Clone, Default)]
 struct Product {
     purl: Option<String>,
+    /// A CPE name, for products without a package URL.
+    cpe: Option<String>,
     /// The name of the nearest `product_version` branch above it.
     version: Option<String>,
     /// The name of the nearest `product_version_range` branch above it.
@@ -74,7 +77,9 @@ pub fn parse(text: &str) -> Result<Record, String> {
                     target.ranges.extend(range);
                     target.versions.extend(version);
                 }
-                Ok(None) => problems.push(format!("product {product_id:?} has no package URL and cannot be matched")),
+                Ok(None) => {
+                    problems.push(format!("product {product_id:?} has no package URL or CPE and cannot be matched"))
+                }
                 Err(e) => problems.push(format!("product {product_id:?}: {e}")),
             }
         }
@@ -118,15 +123,34 @@ pub fn parse(text: &str) -> Result<Record, String> {
 
 type Entry = ((String, String), Option<StoredRange>, Option<String>);
 
-/// The package, and the range or version of one product; `None` without a usable purl.
+/// The package, and the range or version of one product: by its package URL when OSV has an
+/// ecosystem for it, else by its CPE name; `None` with neither.
 fn entry(product: &Product) -> Result<Option<Entry>, VersionError> {
-    let Some(purl) = product.purl.as_deref() else { return Ok(None) };
-    let purl = parapet_versions::purl::parse(purl)
-        .map_err(|reason| VersionError::Range { range: purl.to_owned(), reason: reason.to_owned() })?;
-    let (Some(ecosystem), Some(name)) = (purl.ecosystem(), purl.package_name()) else { return Ok(None) };
+    let invalid = |text: &str, reason: &str| VersionError::Range { range: text.to_owned(), reason: reason.to_owned() };
+    let by_purl = match product.purl.as_deref() {
+        Some(text) => {
+            let purl = parapet_versions::purl::parse(text).map_err(|reason| invalid(text, reason))?;
+            match (purl.ecosystem(), purl.package_name()) {
+                (Some(ecosystem), Some(name)) => Some((ecosystem, name, purl.package_version())),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    let by_cpe = || -> Result<Option<(String, String, Option<String>)>, VersionError> {
+        let Some(text) = product.cpe.as_deref() else { return Ok(None) };
+        let cpe = parapet_versions::cpe::parse(text).map_err(|reason| invalid(text, reason))?;
+        Ok(Some((parapet_versions::cpe::ECOSYSTEM.to_owned(), cpe.package_name(), cpe.version.clone())))
+    };
+    let Some((ecosystem, name, version)) = (match by_purl {
+        Some(found) => Some(found),
+        None => by_cpe()?,
+    }) else {
+        return Ok(None);
+    };
     let scheme = Scheme::parse(&ecosystem)?;
     let key = (ecosystem.clone(), normalize_name(&ecosystem, &name));
-    if let Some(version) = purl.package_version().or_else(|| product.version.clone()) {
+    if let Some(version) = version.or_else(|| product.version.clone()) {
         scheme.validate(&version)?;
         return Ok(Some((key, None, Some(version))));
     }
@@ -204,5 +228,6 @@ fn walk(branch: &Value, mut inherited: Product, products: &mut HashMap<String, P
 fn add(product: &Value, mut known: Product, products: &mut HashMap<String, Product>) {
     let Some(id) = product["product_id"].as_str() else { return };
     known.purl = product["product_identification_helper"]["purl"].as_str().map(str::to_owned);
+    known.cpe = product["product_identification_helper"]["cpe"].as_str().map(str::to_owned);
     products.insert(id.to_owned(), known);
 }

@@ -152,22 +152,26 @@ fn csaf_products_by_purl() {
         {"category": "product_version_range", "name": "vers:npm/>=1.0.0|<1.4.2", "product": {"product_id": "W-OLD", "name": "widget <1.4.2", "product_identification_helper": {"purl": "pkg:npm/%40acme/widget"}}},
         {"category": "product_version", "name": "1.4.2", "product": {"product_id": "W-FIXED", "name": "widget 1.4.2", "product_identification_helper": {"purl": "pkg:npm/%40acme/widget@1.4.2"}}},
         {"category": "product_version", "name": "2.0.0", "product": {"product_id": "W-2", "name": "widget 2.0.0", "product_identification_helper": {"purl": "pkg:npm/%40acme/widget@2.0.0"}}},
-        {"category": "product_version", "name": "9", "product": {"product_id": "APPLIANCE", "name": "appliance 9"}}
+        {"category": "product_version", "name": "9", "product": {"product_id": "APPLIANCE", "name": "appliance 9"}},
+        {"category": "product_version", "name": "9.1", "product": {"product_id": "FIRMWARE", "name": "firmware 9.1", "product_identification_helper": {"cpe": "cpe:2.3:o:acme:firmware:9.1:*:*:*:*:*:*:*"}}}
       ]}]}]},
   "vulnerabilities": [{"cve": "CVE-2026-1000",
      "scores": [{"products": ["W-OLD"], "cvss_v3": {"version": "3.1", "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", "baseScore": 8.8, "baseSeverity": "HIGH"}}],
-     "product_status": {"known_affected": ["W-OLD", "W-2", "APPLIANCE"], "fixed": ["W-FIXED"]}}]
+     "product_status": {"known_affected": ["W-OLD", "W-2", "APPLIANCE", "FIRMWARE"], "fixed": ["W-FIXED"]}}]
 }"#;
     let (advisory, problems) = read(csaf::parse(document).unwrap());
     assert_eq!(advisory.id, "ACME-2026-001");
     assert_eq!(advisory.aliases, ["CVE-2026-1000"]);
     assert_eq!(advisory.severity, Some(Severity::Important));
-    assert_eq!(advisory.affected.len(), 1);
-    let widget = &advisory.affected[0];
+    assert_eq!(advisory.affected.len(), 2);
+    let firmware = &advisory.affected[0];
+    assert_eq!((firmware.ecosystem.as_str(), firmware.package.as_str()), ("CPE", "acme:firmware"));
+    assert_eq!(firmware.versions, ["9.1"]);
+    let widget = &advisory.affected[1];
     assert_eq!((widget.ecosystem.as_str(), widget.package.as_str()), ("npm", "@acme/widget"));
     assert_eq!(widget.ranges[0].events, [Event::Introduced("1.0.0".into()), Event::Fixed("1.4.2".into())]);
     assert_eq!(widget.versions, ["2.0.0"]);
     assert_eq!(widget.fixed, ["1.4.2"]);
-    assert_eq!(problems, [r#"product "APPLIANCE" has no package URL and cannot be matched"#]);
+    assert_eq!(problems, [r#"product "APPLIANCE" has no package URL or CPE and cannot be matched"#]);
     assert!(csaf::parse(r#"{"document": {}}"#).is_err());
 }

@@ -229,3 +229,34 @@ fn csaf_vex_statements() {
     assert!(vex::covering(&statements, &finding("1.6.0")).is_some());
     assert!(vex::covering(&statements, &finding("1.5.0")).is_none(), "another version is not covered");
 }
+
+/// A CSAF advisory about a product named by CPE finds the component of a CycloneDX SBOM that
+/// carries the same CPE name.
+#[test]
+fn cpe_products_of_csaf_match_sbom_components() {
+    let csaf = r#"{"document": {"category": "csaf_security_advisory", "title": "Acme firmware", "tracking": {"id": "ACME-2026-7"}},
+      "product_tree": {"branches": [{"category": "product_version", "name": "9.1", "product": {"product_id": "FW", "name": "firmware 9.1",
+        "product_identification_helper": {"cpe": "cpe:2.3:o:acme:firmware:9.1:*:*:*:*:*:*:*"}}}]},
+      "vulnerabilities": [{"cve": "CVE-2026-7", "product_status": {"known_affected": ["FW"]}}]}"#;
+    let Record::Advisory { advisory, .. } = parapet_catalog::sources::csaf::parse(csaf).unwrap() else { panic!() };
+    let catalog =
+        Catalog { built_at: String::new(), sources: Vec::new(), advisories: vec![advisory], updates: Vec::new() };
+    let dir = tempfile::tempdir().unwrap();
+    let sbom = dir.path().join("device.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+  {"type": "firmware", "name": "firmware", "version": "9.1", "cpe": "cpe:2.3:o:acme:firmware:9.1:*:*:*:*:*:*:*"},
+  {"type": "firmware", "name": "firmware", "version": "9.2", "cpe": "cpe:2.3:o:acme:firmware:9.2:*:*:*:*:*:*:*"}]}"#,
+    )
+    .unwrap();
+    let result = scan(
+        &Request { paths: vec![sbom], catalog: Some(CatalogInput::Loaded(catalog)), ..Request::default() },
+        &|_| {},
+    );
+    assert!(result.errors.is_empty(), "{:?}", result.errors);
+    let found: Vec<(&str, &str)> =
+        result.findings.iter().map(|f| (f.package.as_deref().unwrap(), f.installed.as_deref().unwrap())).collect();
+    assert_eq!(found, [("acme:firmware", "9.1")]);
+    assert_eq!(result.findings[0].ids, ["ACME-2026-7", "CVE-2026-7"]);
+}
