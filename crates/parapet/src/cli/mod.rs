@@ -2,6 +2,7 @@
 
 mod catalog;
 mod config;
+mod csaf;
 mod progress;
 mod scan;
 mod serve;
@@ -65,6 +66,9 @@ enum Command {
     /// Build and inspect the offline vulnerability catalog that `parapet scan` reads.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
+    /// Check CSAF 2.0 documents against the specification's tests.
+    #[command(subcommand)]
+    Csaf(csaf::CsafCommand),
     /// Compare versions in a packaging ecosystem's scheme.
     #[command(subcommand)]
     Version(version::VersionCommand),
@@ -125,6 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version(command) => version::run(command),
         Command::Catalog(command) => catalog::run(command),
         Command::Scan(args) => scan::run(args),
+        Command::Csaf(command) => csaf::run(command),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "parapet", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

@@ -116,3 +116,21 @@ fn bad_input_exits_2_with_a_reason() {
     }
     assert!(!root.join("x.ppc").exists(), "a failed build writes nothing");
 }
+
+#[test]
+fn csaf_validate_exit_codes() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/csaf");
+    let dir = tempfile::tempdir().unwrap();
+    let valid = data.join("examples/csaf/bsi-2022-0001.json");
+    let invalid = data.join("validator-2.0/mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-01-01.json");
+    let run = |file: &Path| parapet(&["csaf", "validate", "--errors-only", file.to_str().unwrap()], dir.path());
+    assert_eq!(run(&valid).status.code(), Some(0), "{}", stderr(&run(&valid)));
+    let refused = run(&invalid);
+    assert_eq!(refused.status.code(), Some(1));
+    let printed = String::from_utf8_lossy(&refused.stdout);
+    assert!(printed.contains("error 6.1.1 at /product_tree/product_groups/0/product_ids/0"), "{printed}");
+    std::fs::write(dir.path().join("not.json"), "{").unwrap();
+    let unreadable = parapet(&["csaf", "validate", "not.json"], dir.path());
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert!(stderr(&unreadable).contains("not.json"));
+}
