@@ -14,6 +14,8 @@ mod format;
 mod informative;
 mod mandatory;
 mod optional;
+
+pub use optional::file_name;
 mod schema;
 mod sorting;
 

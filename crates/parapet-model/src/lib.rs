@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod case;
+pub mod document;
 pub mod error;
 pub mod product;
 pub mod rating;
@@ -14,6 +15,10 @@ pub use access::{Permission, Role, Scope, Viewer};
 pub use case::{
     AffectedInput, AffectedProduct, Case, CaseDraft, CaseFields, CaseKey, CaseState, CvssScores, Exploitability,
     ExploitabilityIndex, MessageVisibility,
+};
+pub use document::{
+    Acknowledgment, AdvisoryCategory, Change, Cwe, Document, DocumentKind, DocumentState, Faq, IdPattern, Impact,
+    Reference, Revision, RevisionKind, RevisionNumber, RevisionStatus, Tlp, Update, Vulnerability, Workaround,
 };
 pub use error::FieldError;
 pub use product::{Product, ProductFields, ProductInput, ProductVersion, Vendor, VersionFields, VersionInput};
