@@ -157,33 +157,27 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync, tick:
 }
 
 fn osv_files(path: &Path) -> Result<Vec<Item>, CatalogError> {
-    let is_record = |name: &str| name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml");
-    if path.extension().is_some_and(|e| e == "zip") {
-        return zip_items(path, &is_record);
-    }
-    files_under(path, &is_record)?
-        .into_iter()
-        .map(|file| {
-            let name = file.display().to_string();
-            let yaml = !name.ends_with(".json");
-            let text = std::fs::read_to_string(&file).map_err(|e| e.to_string());
-            Ok(Item { name, text, yaml })
-        })
-        .collect()
+    record_files(path, &|name| name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
 fn csaf_files(path: &Path) -> Result<Vec<Item>, CatalogError> {
-    let is_document = |name: &str| name.ends_with(".json") && !name.ends_with("provider-metadata.json");
+    record_files(path, &|name| name.ends_with(".json") && !name.ends_with("provider-metadata.json"))
+}
+
+/// The record files of a zip, a folder or one file, with their text; a file that cannot be read
+/// is an item with its error, so that it is rejected by name and the build goes on.
+fn record_files(path: &Path, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<Item>, CatalogError> {
     if path.extension().is_some_and(|e| e == "zip") {
-        return zip_items(path, &is_document);
+        return zip_items(path, wanted);
     }
-    files_under(path, &is_document)?
+    Ok(files_under(path, wanted)?
         .into_iter()
         .map(|file| {
+            let name = file.display().to_string();
             let text = std::fs::read_to_string(&file).map_err(|e| e.to_string());
-            Ok(Item { name: file.display().to_string(), text, yaml: false })
+            Item { yaml: !name.ends_with(".json"), name, text }
         })
-        .collect()
+        .collect())
 }
 
 /// The records of a zip, as osv.dev ships an ecosystem (`all.zip`): one JSON file per record.

@@ -6,9 +6,9 @@
 //! project itself. A package without a `source` is the project's own (a workspace member or a
 //! path dependency) and is kept, for the scanner to decide about.
 
-use crate::Parsed;
 use crate::error::{ErrorKind, ParseError, line_at};
 use crate::lines::Lines;
+use crate::{Parsed, toml_lock};
 use parapet_versions::Scheme;
 use serde::Deserialize;
 use toml::{Spanned, Table, Value};
@@ -48,9 +48,8 @@ pub fn parse(text: &str, file: &str) -> Parsed<CargoPackage> {
     let lock: Lock = match toml::from_str(text) {
         Ok(lock) => lock,
         Err(e) => {
-            let line = e.span().map_or(1, |span| line_at(text, span.start));
-            let message = e.message().to_owned();
-            parsed.errors.push(error(line, ErrorKind::Syntax { format: FORMAT, message }));
+            let (line, kind) = toml_lock::syntax(FORMAT, text, &e);
+            parsed.errors.push(error(line, kind));
             return parsed;
         }
     };
@@ -74,21 +73,12 @@ pub fn parse(text: &str, file: &str) -> Parsed<CargoPackage> {
 fn package(table: &Table, index: usize, line: usize) -> Result<CargoPackage, ErrorKind> {
     // Until the name is known, the entry is named by its place among the packages.
     let unnamed = || format!("[[package]] #{}", index + 1);
-    let name =
-        string(table, "name", unnamed)?.ok_or_else(|| ErrorKind::MissingKey { entry: unnamed(), key: "name" })?;
+    let name = toml_lock::string(table, "name", unnamed)?
+        .ok_or_else(|| ErrorKind::MissingKey { entry: unnamed(), key: "name" })?;
     let entry = || name.to_owned();
-    let version =
-        string(table, "version", entry)?.ok_or_else(|| ErrorKind::MissingKey { entry: entry(), key: "version" })?;
+    let version = toml_lock::string(table, "version", entry)?
+        .ok_or_else(|| ErrorKind::MissingKey { entry: entry(), key: "version" })?;
     Scheme::Semver.validate(version).map_err(ErrorKind::Version)?;
-    let source = string(table, "source", entry)?;
+    let source = toml_lock::string(table, "source", entry)?;
     Ok(CargoPackage { name: name.to_owned(), version: version.to_owned(), source: source.map(str::to_owned), line })
-}
-
-/// The string under `key`, if there is one.
-fn string<'t>(table: &'t Table, key: &'static str, entry: impl Fn() -> String) -> Result<Option<&'t str>, ErrorKind> {
-    match table.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ErrorKind::KeyType { entry: entry(), key, expected: "a string" }),
-    }
 }

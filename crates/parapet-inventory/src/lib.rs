@@ -41,6 +41,7 @@ pub mod requirements;
 pub mod rpm;
 pub mod spdx;
 mod stanza;
+mod toml_lock;
 pub mod yarn_lock;
 
 pub use error::{ErrorKind, ParseError};

@@ -5,10 +5,10 @@
 //! `groups` leave out `main`. Packages whose `[package.source]` is not an index (`directory`,
 //! `file`, `git` or `url`) are skipped: no advisory names their versions.
 
-use crate::Parsed;
-use crate::error::{ErrorKind, ParseError, line_at};
+use crate::error::{ErrorKind, ParseError};
 use crate::lines::Lines;
 use crate::lockfile::{LockedPackage, check_version, pypi_name};
+use crate::{Parsed, toml_lock};
 use parapet_versions::Scheme;
 use serde::Deserialize;
 use toml::{Spanned, Table, Value};
@@ -31,9 +31,8 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
     let lock: Lock = match toml::from_str(text) {
         Ok(lock) => lock,
         Err(e) => {
-            let line = e.span().map_or(1, |span| line_at(text, span.start));
-            let message = e.message().to_owned();
-            parsed.errors.push(error(line, ErrorKind::Syntax { format: FORMAT, message }));
+            let (line, kind) = toml_lock::syntax(FORMAT, text, &e);
+            parsed.errors.push(error(line, kind));
             return parsed;
         }
     };
@@ -63,33 +62,24 @@ pub fn parse(text: &str, file: &str) -> Parsed<LockedPackage> {
 
 fn package(table: &Table, index: usize, line: usize) -> Result<Option<LockedPackage>, ErrorKind> {
     let unnamed = || format!("[[package]] #{}", index + 1);
-    let name =
-        string(table, "name", &unnamed)?.ok_or_else(|| ErrorKind::MissingKey { entry: unnamed(), key: "name" })?;
+    let name = toml_lock::string(table, "name", unnamed)?
+        .ok_or_else(|| ErrorKind::MissingKey { entry: unnamed(), key: "name" })?;
     let entry = || name.to_owned();
-    let version =
-        string(table, "version", &entry)?.ok_or_else(|| ErrorKind::MissingKey { entry: entry(), key: "version" })?;
+    let version = toml_lock::string(table, "version", entry)?
+        .ok_or_else(|| ErrorKind::MissingKey { entry: entry(), key: "version" })?;
     let source_type = match table.get("source") {
         None => None,
-        Some(Value::Table(source)) => string(source, "type", &entry)?,
+        Some(Value::Table(source)) => toml_lock::string(source, "type", entry)?,
         Some(_) => return Err(ErrorKind::KeyType { entry: entry(), key: "source", expected: "a table" }),
     };
     if matches!(source_type, Some("directory" | "file" | "git" | "url")) {
         return Ok(None);
     }
-    let dev = match (string(table, "category", &entry)?, table.get("groups")) {
+    let dev = match (toml_lock::string(table, "category", entry)?, table.get("groups")) {
         (_, Some(Value::Array(groups))) => !groups.iter().any(|g| g.as_str() == Some("main")),
         (_, Some(_)) => return Err(ErrorKind::KeyType { entry: entry(), key: "groups", expected: "an array" }),
         (category, None) => category == Some("dev"),
     };
     check_version(Scheme::Pypi, name, version)?;
     Ok(Some(LockedPackage::new("PyPI", pypi_name(name), version.to_owned(), dev, line)))
-}
-
-/// The string under `key`, if there is one.
-fn string<'t>(table: &'t Table, key: &'static str, entry: &dyn Fn() -> String) -> Result<Option<&'t str>, ErrorKind> {
-    match table.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ErrorKind::KeyType { entry: entry(), key, expected: "a string" }),
-    }
 }

@@ -103,7 +103,8 @@ pub fn package_findings(index: &Index, package: &Package, target: &str) -> (Vec<
                 _ => None,
             })
             .max_by(|a, b| compare(scheme, a, b));
-        let ids = ordered_ids(&issue);
+        let primary = primary(&issue);
+        let ids = ordered_ids(&issue, &primary.advisory.id);
         // A distribution's own fix arrives as the update: the issue is part of it.
         if informational.is_none()
             && let (Some(finding), Some(fix)) = (update_finding.as_mut(), fixed.as_deref())
@@ -121,7 +122,6 @@ pub fn package_findings(index: &Index, package: &Package, target: &str) -> (Vec<
             }
             continue;
         }
-        let primary = primary(&issue);
         let kind = if informational.is_some() { FindingKind::Informational } else { FindingKind::Vulnerable };
         findings.push(Finding {
             severity,
@@ -157,8 +157,8 @@ fn primary<'a, 'c>(issue: &'a Issue<'c>) -> &'a Match<'c> {
 }
 
 /// The primary advisory's ID first, then the rest sorted, CVEs before others.
-fn ordered_ids(issue: &Issue) -> Vec<String> {
-    let first = primary(issue).advisory.id.clone();
+fn ordered_ids(issue: &Issue, first: &str) -> Vec<String> {
+    let first = first.to_owned();
     let mut rest: Vec<String> = issue.ids.iter().filter(|id| **id != first).cloned().collect();
     rest.sort_by_key(|id| (!id.starts_with("CVE-"), id.clone()));
     std::iter::once(first).chain(rest).collect()

@@ -173,20 +173,22 @@ pub fn system(root: &Path, target: &str) -> Inventory {
 
 /// Reads a file that may not exist; other failures are errors.
 fn read(path: &Path, errors: &mut Vec<String>) -> Option<String> {
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(e) => {
-                errors.push(format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()));
-                None
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            errors.push(format!("{}: {e}", path.display()));
+    match read_text(path) {
+        Ok(text) => Some(text),
+        Err(None) => None,
+        Err(Some(e)) => {
+            errors.push(e);
             None
         }
     }
+}
+
+/// A text file whole; `Err(None)` when it does not exist, else the error naming the file.
+fn read_text(path: &Path) -> Result<String, Option<String>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| (e.kind() != std::io::ErrorKind::NotFound).then(|| format!("{}: {e}", path.display())))?;
+    String::from_utf8(bytes)
+        .map_err(|e| Some(format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to())))
 }
 
 /// Folders a project walk never enters: dependencies' own trees, build output, VCS data.
@@ -222,16 +224,10 @@ pub fn project(folder: &Path) -> Result<Vec<Inventory>, String> {
 pub fn lockfile_inventory(path: &Path, kind: Option<LockfileKind>) -> Inventory {
     let file = path.display().to_string();
     let mut inventory = Inventory { target: file.clone(), ..Inventory::default() };
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                inventory.errors.push(format!("{file}: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()));
-                return inventory;
-            }
-        },
+    let text = match read_text(path) {
+        Ok(text) => text,
         Err(e) => {
-            inventory.errors.push(format!("{file}: {e}"));
+            inventory.errors.push(e.unwrap_or_else(|| format!("{file}: no such file")));
             return inventory;
         }
     };

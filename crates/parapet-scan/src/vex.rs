@@ -74,16 +74,10 @@ fn openvex(value: &Value, document: &str) -> Vec<Statement> {
 }
 
 fn csaf_vex(value: &Value, document: &str) -> Vec<Statement> {
-    let mut purls: HashMap<String, String> = HashMap::new();
-    collect_purls(&value["product_tree"], &mut purls);
-    for relationship in value["product_tree"]["relationships"].as_array().into_iter().flatten() {
-        if let (Some(component), Some(id)) = (
-            relationship["product_reference"].as_str().and_then(|r| purls.get(r)).cloned(),
-            relationship["full_product_name"]["product_id"].as_str(),
-        ) {
-            purls.insert(id.to_owned(), component);
-        }
-    }
+    let purls: HashMap<String, String> = parapet_catalog::sources::csaf::products(&value["product_tree"])
+        .into_iter()
+        .filter_map(|(id, product)| Some((id, product.purl?)))
+        .collect();
     let mut statements = Vec::new();
     for vulnerability in value["vulnerabilities"].as_array().into_iter().flatten() {
         let mut ids: Vec<String> = vulnerability["cve"].as_str().map(str::to_owned).into_iter().collect();
@@ -127,22 +121,6 @@ fn csaf_vex(value: &Value, document: &str) -> Vec<Statement> {
         }
     }
     statements
-}
-
-fn collect_purls(node: &Value, purls: &mut HashMap<String, String>) {
-    if let (Some(id), Some(purl)) =
-        (node["product_id"].as_str(), node["product_identification_helper"]["purl"].as_str())
-    {
-        purls.insert(id.to_owned(), purl.to_owned());
-    }
-    for key in ["branches", "full_product_names"] {
-        for child in node[key].as_array().into_iter().flatten() {
-            collect_purls(child, purls);
-        }
-    }
-    if node.get("product").is_some() {
-        collect_purls(&node["product"], purls);
-    }
 }
 
 /// The statement that covers a package finding, if one does.

@@ -33,6 +33,30 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+/// The distribution and version number of a Debian or Ubuntu release named by its code name
+/// (`bookworm` → `("debian", "12")`), as package URLs, apt suites and Debian's DSA list name them.
+pub fn release_of_codename(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "lenny" => ("debian", "5"),
+        "squeeze" => ("debian", "6"),
+        "wheezy" => ("debian", "7"),
+        "jessie" => ("debian", "8"),
+        "stretch" => ("debian", "9"),
+        "buster" => ("debian", "10"),
+        "bullseye" => ("debian", "11"),
+        "bookworm" => ("debian", "12"),
+        "trixie" => ("debian", "13"),
+        "forky" => ("debian", "14"),
+        "duke" => ("debian", "15"),
+        "xenial" => ("ubuntu", "16.04"),
+        "bionic" => ("ubuntu", "18.04"),
+        "focal" => ("ubuntu", "20.04"),
+        "jammy" => ("ubuntu", "22.04"),
+        "noble" => ("ubuntu", "24.04"),
+        _ => return None,
+    })
+}
+
 /// A Python package name normalised as PEP 503 says: lowercase, every run of `-`, `_` and `.`
 /// one `-`. PyPI treats names that normalise alike as one project.
 pub fn pypi_name(name: &str) -> String {

@@ -117,7 +117,7 @@ impl Purl {
         match self.qualifier("distro") {
             Some(distro) => match distro.split_once('-') {
                 Some((id, release)) => (id.to_ascii_lowercase(), Some(release)),
-                None => match codename(distro) {
+                None => match crate::release_of_codename(distro) {
                     Some((id, release)) => (id.to_owned(), Some(release)),
                     None => (distro.to_ascii_lowercase(), None),
                 },
@@ -201,24 +201,6 @@ impl Purl {
 /// A release's major number: `12.5` → `12`.
 fn major(release: &str) -> &str {
     release.split('.').next().unwrap_or(release)
-}
-
-/// The releases that package URLs name by codename.
-fn codename(name: &str) -> Option<(&'static str, &'static str)> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "jessie" => ("debian", "8"),
-        "stretch" => ("debian", "9"),
-        "buster" => ("debian", "10"),
-        "bullseye" => ("debian", "11"),
-        "bookworm" => ("debian", "12"),
-        "trixie" => ("debian", "13"),
-        "xenial" => ("ubuntu", "16.04"),
-        "bionic" => ("ubuntu", "18.04"),
-        "focal" => ("ubuntu", "20.04"),
-        "jammy" => ("ubuntu", "22.04"),
-        "noble" => ("ubuntu", "24.04"),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

@@ -19,14 +19,14 @@ use std::collections::{BTreeMap, HashMap};
 
 /// A product of the tree, as far as matching needs it.
 #[derive(Debug, Clone, Default)]
-struct Product {
-    purl: Option<String>,
+pub struct Product {
+    pub purl: Option<String>,
     /// A CPE name, for products without a package URL.
-    cpe: Option<String>,
+    pub cpe: Option<String>,
     /// The name of the nearest `product_version` branch above it.
-    version: Option<String>,
+    pub version: Option<String>,
     /// The name of the nearest `product_version_range` branch above it.
-    range: Option<String>,
+    pub range: Option<String>,
 }
 
 /// Reads one CSAF document.
@@ -35,7 +35,7 @@ pub fn parse(text: &str) -> Result<Record, String> {
     let tracking = &document["document"]["tracking"];
     let id = tracking["id"].as_str().filter(|s| !s.trim().is_empty()).ok_or("no /document/tracking/id")?;
     let title = document["document"]["title"].as_str().unwrap_or(id);
-    let products = product_map(&document["product_tree"]);
+    let products = products(&document["product_tree"]);
     let mut problems = Vec::new();
     let mut aliases = Vec::new();
     let mut vectors = (None, None);
@@ -192,8 +192,9 @@ fn events_of(range: &str, constraints: &[parapet_versions::vers::Constraint]) ->
     Ok([Some(introduced), end].into_iter().flatten().collect())
 }
 
-/// Every product ID of the tree with what is known of it.
-fn product_map(tree: &Value) -> HashMap<String, Product> {
+/// Every product ID of a `product_tree` with what is known of it; a relationship's product is
+/// known as its component (`product_reference`).
+pub fn products(tree: &Value) -> HashMap<String, Product> {
     let mut products = HashMap::new();
     for branch in tree["branches"].as_array().into_iter().flatten() {
         walk(branch, Product::default(), &mut products);

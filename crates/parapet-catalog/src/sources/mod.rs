@@ -25,23 +25,7 @@ pub enum Record {
 /// The version number of a Debian or Ubuntu release from its code name, for sources that only
 /// name the release (Debian's DSA list: `[bookworm]`).
 pub fn release_number(codename: &str) -> Option<&'static str> {
-    Some(match codename {
-        "lenny" => "5",
-        "squeeze" => "6",
-        "wheezy" => "7",
-        "jessie" => "8",
-        "stretch" => "9",
-        "buster" => "10",
-        "bullseye" => "11",
-        "bookworm" => "12",
-        "trixie" => "13",
-        "forky" => "14",
-        "duke" => "15",
-        "focal" => "20.04",
-        "jammy" => "22.04",
-        "noble" => "24.04",
-        _ => return None,
-    })
+    parapet_versions::release_of_codename(codename).map(|(_, number)| number)
 }
 
 /// The first line of a parser's message: YAML errors come with a drawn excerpt of the input,

@@ -110,10 +110,7 @@ fn packages() {
             ],
         ),
     ];
-    for (text, packages) in table {
-        check(text, packages, &[]);
-        check(&text.replace('\n', "\r\n"), packages, &[]);
-    }
+    crate::check_rows(LockfileKind::ComposerLock, "composer.lock", table);
 }
 
 #[test]

@@ -85,10 +85,7 @@ fn packages() {
             ],
         ),
     ];
-    for (text, packages) in table {
-        check(text, packages, &[]);
-        check(&text.replace('\n', "\r\n"), packages, &[]);
-    }
+    crate::check_rows(LockfileKind::GemfileLock, "Gemfile.lock", table);
 }
 
 #[test]

@@ -79,10 +79,7 @@ fn packages() {
         ("module example.com/a\n\nrequire example.com/a v1.0.0\n", &[]),
         ("require(\n\trsc.io/quote v1.5.2\n)\n", &["2 Go rsc.io/quote 1.5.2"]),
     ];
-    for (text, packages) in table {
-        check(text, packages, &[]);
-        check(&text.replace('\n', "\r\n"), packages, &[]);
-    }
+    crate::check_rows(LockfileKind::GoMod, "go.mod", table);
 }
 
 #[test]

@@ -50,6 +50,16 @@ fn check_lockfile(kind: LockfileKind, file: &str, text: &str, packages: &[&str],
     assert_eq!((got, messages), (packages.to_vec(), errors.to_vec()), "{text}");
 }
 
+/// Each `(text, packages)` row read as `kind`, with Unix and with Windows line ends: the same
+/// packages and no error either way.
+#[track_caller]
+fn check_rows(kind: LockfileKind, file: &str, rows: &[(&str, &[&str])]) {
+    for (text, packages) in rows {
+        check_lockfile(kind, file, text, packages, &[]);
+        check_lockfile(kind, file, &text.replace('\n', "\r\n"), packages, &[]);
+    }
+}
+
 /// Every prefix of `text` (cut at character boundaries) read as `kind`, and the same with
 /// Windows line ends: no panic, and every package and error on a line of the prefix.
 fn check_lockfile_prefixes(kind: LockfileKind, text: &str) {

@@ -89,10 +89,7 @@ fn packages() {
             ],
         ),
     ];
-    for (text, packages) in table {
-        check(text, packages, &[]);
-        check(&text.replace('\n', "\r\n"), packages, &[]);
-    }
+    crate::check_rows(LockfileKind::PipfileLock, "Pipfile.lock", table);
 }
 
 #[test]

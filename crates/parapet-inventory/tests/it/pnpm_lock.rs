@@ -324,10 +324,7 @@ fn packages() {
             &["2 npm @scope/pkg 1.0.0 dev", "2 npm other 2.0.0-beta.1"],
         ),
     ];
-    for (text, packages) in table {
-        check(text, packages, &[]);
-        check(&text.replace('\n', "\r\n"), packages, &[]);
-    }
+    crate::check_rows(LockfileKind::PnpmLock, "pnpm-lock.yaml", table);
 }
 
 #[test]

@@ -163,10 +163,7 @@ fn packages() {
             ],
         ),
     ];
-    for (text, packages) in table {
-        check(text, packages, &[]);
-        check(&text.replace('\n', "\r\n"), packages, &[]);
-    }
+    crate::check_rows(LockfileKind::PoetryLock, "poetry.lock", table);
 }
 
 #[test]

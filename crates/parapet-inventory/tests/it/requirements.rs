@@ -75,10 +75,7 @@ fn packages() {
         // A continuation at the very end, and one cut short by a comment line.
         ("six==1.16.0 \\\n# comment\nidna==3.4 \\", &["1 PyPI six 1.16.0", "3 PyPI idna 3.4"]),
     ];
-    for (text, packages) in table {
-        check(text, packages, &[]);
-        check(&text.replace('\n', "\r\n"), packages, &[]);
-    }
+    crate::check_rows(LockfileKind::Requirements, "requirements.txt", table);
 }
 
 #[test]

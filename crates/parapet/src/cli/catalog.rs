@@ -123,27 +123,12 @@ fn info(args: InfoArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match args.format {
         InfoFormat::Json => {
-            let sources: Vec<_> = catalog
-                .sources
-                .iter()
-                .map(|s| {
-                    serde_json::json!({
-                        "kind": s.kind.name(),
-                        "location": s.location,
-                        "advisories": s.advisories,
-                        "updates": s.updates,
-                        "withdrawn": s.withdrawn,
-                        "ecosystems": s.ecosystems,
-                        "rejected": s.rejected,
-                    })
-                })
-                .collect();
             let value = serde_json::json!({
                 "format_version": parapet_catalog::file::FORMAT_VERSION,
                 "built_at": catalog.built_at,
                 "advisories": catalog.advisories.len(),
                 "updates": catalog.updates.len(),
-                "sources": sources,
+                "sources": catalog.sources,
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         }
