@@ -1,0 +1,4 @@
+//! The provider's files against the CSAF provider schema, and signatures made and checked.
+
+mod directory;
+mod signing;
