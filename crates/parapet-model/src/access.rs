@@ -36,9 +36,17 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Analyst => matches!(permission, ViewCases | EditCases | ViewProducts | EditProducts),
-            Role::Publisher => matches!(permission, ViewCases | ViewProducts | EditProducts),
-            Role::Auditor => matches!(permission, ViewCases | ViewProducts | ViewAudit | ViewUsers),
+            Role::Analyst => {
+                matches!(
+                    permission,
+                    ViewCases | EditCases | ViewProducts | EditProducts | ViewDocuments | EditDocuments
+                )
+            }
+            Role::Publisher => matches!(
+                permission,
+                ViewCases | ViewProducts | EditProducts | ViewDocuments | EditDocuments | PublishDocuments
+            ),
+            Role::Auditor => matches!(permission, ViewCases | ViewProducts | ViewAudit | ViewUsers | ViewDocuments),
         }
     }
 }
@@ -69,12 +77,25 @@ pub enum Permission {
     ViewUsers,
     ManageUsers,
     ViewAudit,
+    /// See bulletins and advisories before they are published, and TLP:GREEN or stricter ones.
+    ViewDocuments,
+    /// Write and revise bulletins and advisories.
+    EditDocuments,
+    /// Schedule and publish them, import CSAF documents, manage the signing key.
+    PublishDocuments,
 }
 
 impl Permission {
     /// Whether the permission changes state (and so needs a token with the write scope).
     pub fn is_write(self) -> bool {
-        matches!(self, Permission::EditCases | Permission::EditProducts | Permission::ManageUsers)
+        matches!(
+            self,
+            Permission::EditCases
+                | Permission::EditProducts
+                | Permission::ManageUsers
+                | Permission::EditDocuments
+                | Permission::PublishDocuments
+        )
     }
 }
 
@@ -183,9 +204,17 @@ mod tests {
         use Permission::*;
         let table: [(Role, &[Permission], &[Permission]); 4] = [
             (Role::Admin, &[ViewCases, EditCases, ManageUsers, ViewAudit], &[]),
-            (Role::Analyst, &[ViewCases, EditCases, EditProducts], &[ManageUsers, ViewAudit]),
-            (Role::Publisher, &[ViewCases, EditProducts], &[EditCases, ManageUsers]),
-            (Role::Auditor, &[ViewCases, ViewAudit, ViewUsers], &[EditCases, EditProducts, ManageUsers]),
+            (
+                Role::Analyst,
+                &[ViewCases, EditCases, EditProducts, EditDocuments],
+                &[ManageUsers, ViewAudit, PublishDocuments],
+            ),
+            (Role::Publisher, &[ViewCases, EditProducts, EditDocuments, PublishDocuments], &[EditCases, ManageUsers]),
+            (
+                Role::Auditor,
+                &[ViewCases, ViewAudit, ViewUsers, ViewDocuments],
+                &[EditCases, EditProducts, ManageUsers, EditDocuments, PublishDocuments],
+            ),
         ];
         for (role, yes, no) in table {
             for p in yes {

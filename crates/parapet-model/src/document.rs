@@ -57,6 +57,17 @@ impl DocumentKind {
     }
 }
 
+impl FromStr for DocumentKind {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, FieldError> {
+        match s {
+            "bulletin" => Ok(DocumentKind::Bulletin),
+            "advisory" => Ok(DocumentKind::Advisory),
+            other => Err(FieldError::new("kind", format!("unknown kind {other:?}; expected bulletin or advisory"))),
+        }
+    }
+}
+
 /// What an advisory is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -338,8 +349,49 @@ pub enum DocumentState {
     },
 }
 
+/// A published revision as the trusted provider directory and the security update guide serve
+/// it: the signed CSAF file, and what the guide lists and searches. Made from a [`Document`] at
+/// publication, or from an existing CSAF document on import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Publication {
+    pub document_id: String,
+    /// `/document/tracking/version`.
+    pub version: String,
+    pub kind: DocumentKind,
+    pub title: String,
+    /// The TLP label as CSAF's provider metadata spells it (`WHITE`…, or `UNLABELED`).
+    pub label: String,
+    /// Inside the label's folder: `YYYY/file.json`.
+    pub path: String,
+    /// `/document/category`.
+    pub category: String,
+    pub severity: Option<Severity>,
+    /// `active`, `withdrawn` or `superseded`.
+    pub status: String,
+    /// The monthly release (`YYYY-MM`) it came out in; `None` out of band.
+    pub release_month: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub initial_release: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub current_release: OffsetDateTime,
+    /// The CSAF file, byte for byte as served and signed.
+    #[serde(skip)]
+    pub csaf: String,
+    pub sha256: String,
+    pub sha512: String,
+    /// The detached ASCII-armoured OpenPGP signature of `csaf`.
+    #[serde(skip)]
+    pub signature: String,
+    /// The [`Document`] as published, as JSON; `None` for imported documents.
+    #[serde(skip)]
+    pub snapshot: Option<String>,
+    pub cves: Vec<String>,
+    /// Full product names, for the guide's product filter.
+    pub products: Vec<String>,
+}
+
 /// A security bulletin or advisory: its content is that of the latest revision.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     pub id: String,
     pub kind: DocumentKind,

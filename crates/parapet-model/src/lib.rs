@@ -18,7 +18,8 @@ pub use case::{
 };
 pub use document::{
     Acknowledgment, AdvisoryCategory, Change, Cwe, Document, DocumentKind, DocumentState, Faq, IdPattern, Impact,
-    Reference, Revision, RevisionKind, RevisionNumber, RevisionStatus, Tlp, Update, Vulnerability, Workaround,
+    Publication, Reference, Revision, RevisionKind, RevisionNumber, RevisionStatus, Tlp, Update, Vulnerability,
+    Workaround,
 };
 pub use error::FieldError;
 pub use product::{Product, ProductFields, ProductInput, ProductVersion, Vendor, VersionFields, VersionInput};

@@ -12,7 +12,7 @@ pub struct Vendor {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
     pub id: i64,
     pub vendor_id: i64,
@@ -24,7 +24,7 @@ pub struct Product {
 }
 
 /// A released version, optionally on a named branch (e.g. `2.x`, `LTS`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductVersion {
     pub id: i64,
     pub product_id: i64,

@@ -13,7 +13,7 @@ use sqlx::{Any, AnyConnection, Row};
 use time::{Date, OffsetDateTime};
 
 use crate::audit::{AuditEntry, append};
-use crate::{Page, Store, StoreError, from_ms, now_ms, placeholders};
+use crate::{Arg, Page, Store, StoreError, bind_all, from_ms, like_pattern, now_ms, placeholders};
 
 /// A case about to be created.
 #[derive(Debug, Clone)]
@@ -219,24 +219,6 @@ fn attachment(row: &sqlx::any::AnyRow) -> Result<Attachment, StoreError> {
 }
 
 /// A value bound to a dynamically built query.
-enum Arg {
-    Int(i64),
-    Text(String),
-}
-
-fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    args: &[Arg],
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    for arg in args {
-        query = match arg {
-            Arg::Int(i) => query.bind(*i),
-            Arg::Text(s) => query.bind(s.clone()),
-        };
-    }
-    query
-}
-
 /// Whether `viewer` may read case `id` at all.
 fn may_read(viewer: &Viewer, id: i64) -> bool {
     match viewer {
@@ -310,9 +292,7 @@ impl Store {
             conditions.push(format!("c.id IN (SELECT case_id FROM case_products WHERE product_id = ${})", args.len()));
         }
         for word in query.text.as_deref().unwrap_or("").split_whitespace().take(8) {
-            let pattern =
-                format!("%{}%", word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            args.push(Arg::Text(pattern));
+            args.push(Arg::Text(like_pattern(word)));
             let n = args.len();
             conditions.push(format!(
                 "(LOWER(c.title) LIKE ${n} ESCAPE '\\' OR LOWER(c.description) LIKE ${n} ESCAPE '\\' OR LOWER(COALESCE(c.cve_id, '')) LIKE ${n} ESCAPE '\\')"

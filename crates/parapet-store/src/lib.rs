@@ -12,6 +12,7 @@
 mod audit;
 mod backend;
 mod cases;
+mod documents;
 mod error;
 mod products;
 mod users;
@@ -19,11 +20,12 @@ mod users;
 pub use audit::{AuditEntry, AuditQuery};
 pub use backend::Backend;
 pub use cases::{Attachment, CaseCounts, CaseQuery, CaseSort, Message, NewAttachment, NewCase};
+pub use documents::{DocumentQuery, Prepare, Schedule, StoredDocument, StoredKey};
 pub use error::StoreError;
 pub use users::{ApiToken, Session, User};
 
-use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -117,6 +119,30 @@ fn redact_url(url: &str) -> String {
 /// `$1, $2, …` placeholders for an `IN (…)` list starting at `first`.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A query argument of a query built at run time.
+pub(crate) enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+pub(crate) fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    args: &[Arg],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for arg in args {
+        query = match arg {
+            Arg::Int(i) => query.bind(*i),
+            Arg::Text(s) => query.bind(s.clone()),
+        };
+    }
+    query
+}
+
+/// A `LIKE` pattern matching `word` anywhere, with `\\` as the escape character.
+pub(crate) fn like_pattern(word: &str) -> String {
+    format!("%{}%", word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
 #[cfg(test)]

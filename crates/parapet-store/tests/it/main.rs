@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod cases;
+mod documents;
 mod products;
 
 use parapet_model::{Role, Viewer};
