@@ -7,7 +7,9 @@
 //! the documents, the server serves what these functions make.
 
 pub mod directory;
+pub mod publication;
 pub mod signing;
 
 pub use directory::{Digests, Entry, Label, Provider, document_path};
+pub use publication::Refusal;
 pub use signing::{KeyError, SigningKey};
