@@ -171,7 +171,8 @@ impl Impact {
 }
 
 /// How big a change a new revision is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Informational: a corrected text, a new FAQ entry, an acknowledgment (1.0 → 1.1).
     Minor,

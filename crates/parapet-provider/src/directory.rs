@@ -79,14 +79,16 @@ impl Label {
         matches!(self, Label::White | Label::Unlabeled)
     }
 
-    fn feed_name(self) -> String {
+    /// The ROLIE feed's file name in the label's folder.
+    pub fn feed_file(self) -> String {
         match self {
             Label::Unlabeled => "feed-unlabeled.json".into(),
             _ => format!("feed-tlp-{}.json", self.folder()),
         }
     }
 
-    fn category_name(self) -> String {
+    /// The ROLIE category document's file name in the label's folder.
+    pub fn category_file(self) -> String {
         match self {
             Label::Unlabeled => "category-unlabeled.json".into(),
             _ => format!("category-tlp-{}.json", self.folder()),
@@ -202,11 +204,11 @@ impl Provider {
     }
 
     pub fn feed_url(&self, label: Label) -> String {
-        format!("{}/{}/{}", self.base_url, label.folder(), label.feed_name())
+        format!("{}/{}/{}", self.base_url, label.folder(), label.feed_file())
     }
 
     pub fn category_url(&self, label: Label) -> String {
-        format!("{}/{}/{}", self.base_url, label.folder(), label.category_name())
+        format!("{}/{}/{}", self.base_url, label.folder(), label.category_file())
     }
 
     pub fn document_url(&self, entry: &Entry) -> String {

@@ -48,6 +48,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/v1/audit", get(audit_log))
+        .merge(crate::documents::routes())
         .layer(axum::middleware::map_response(error_shape))
 }
 

@@ -40,6 +40,8 @@ pub struct Settings {
     pub intake: IntakeSettings,
     pub security_txt: SecurityTxtSettings,
     pub cve: CveSettings,
+    pub publisher: PublisherSettings,
+    pub releases: ReleaseSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,6 +139,74 @@ pub struct CveSettings {
     pub pool: Vec<String>,
 }
 
+/// Who publishes the bulletins and advisories, and the CSAF trusted provider's key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PublisherSettings {
+    /// The publisher's name in CSAF documents and the provider metadata.
+    pub name: String,
+    /// An https:// URL identifying the publisher; empty for the server's public URL.
+    pub namespace: String,
+    /// CSAF publisher category: vendor, coordinator, discoverer, translator, user or other.
+    pub category: String,
+    /// How to reach the publisher, e.g. "mailto:psirt@example.com".
+    pub contact_details: String,
+    /// A legal disclaimer added to every CSAF document.
+    pub disclaimer: String,
+    /// The CNA's organization UUID and short name, for CVE records.
+    pub cna_org_id: String,
+    pub cna_short_name: String,
+    /// ID patterns; `{year}` and `{seq}` (or `{seq:03}` for zero-padding) are filled in.
+    pub bulletin_ids: String,
+    pub advisory_ids: String,
+    /// Unlocks the provider's OpenPGP signing key, which is stored encrypted with it. Every
+    /// server sharing a database needs the same value; when empty, `parapet serve` keeps a
+    /// random one in the data folder.
+    pub key_passphrase: Secret,
+}
+
+impl Default for PublisherSettings {
+    fn default() -> Self {
+        PublisherSettings {
+            name: "Security Response Center".into(),
+            namespace: String::new(),
+            category: "vendor".into(),
+            contact_details: String::new(),
+            disclaimer: String::new(),
+            cna_org_id: String::new(),
+            cna_short_name: String::new(),
+            bulletin_ids: "PSB-{year}-{seq:03}".into(),
+            advisory_ids: "PSA-{year}-{seq:03}".into(),
+            key_passphrase: Secret::default(),
+        }
+    }
+}
+
+/// The monthly release day and the scheduler that publishes on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReleaseSettings {
+    /// Which day of each month: first, second, third, fourth or last, then a weekday.
+    pub day: String,
+    /// The release time, 24-hour, in `time_zone`.
+    pub time: String,
+    /// An IANA time zone such as "America/Los_Angeles", or "UTC".
+    pub time_zone: String,
+    /// How often the scheduler looks for documents due for publication.
+    pub check_seconds: u64,
+}
+
+impl Default for ReleaseSettings {
+    fn default() -> Self {
+        ReleaseSettings {
+            day: "second tuesday".into(),
+            time: "17:00".into(),
+            time_zone: "UTC".into(),
+            check_seconds: 10,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}")]
@@ -145,7 +215,7 @@ pub enum ConfigError {
     Invalid { origin: String, message: String },
 }
 
-const SECTIONS: [&str; 6] = ["server", "database", "auth", "intake", "security_txt", "cve"];
+const SECTIONS: [&str; 8] = ["server", "database", "auth", "intake", "security_txt", "cve", "publisher", "releases"];
 
 impl Settings {
     /// Loads defaults, then `file` if given, then `PARAPET_*` variables from `env`.
@@ -198,7 +268,46 @@ impl Settings {
         if !supported {
             return Err("database.url: expected postgres://… or sqlite://PATH".into());
         }
+        self.calendar()?;
+        for (name, pattern) in
+            [("bulletin_ids", &self.publisher.bulletin_ids), ("advisory_ids", &self.publisher.advisory_ids)]
+        {
+            pattern.parse::<parapet_model::IdPattern>().map_err(|e| format!("publisher.{name}: {}", e.message))?;
+        }
+        const CATEGORIES: [&str; 6] = ["coordinator", "discoverer", "other", "translator", "user", "vendor"];
+        if !CATEGORIES.contains(&self.publisher.category.as_str()) {
+            return Err(format!(
+                "publisher.category: {:?} is not one of {}",
+                self.publisher.category,
+                CATEGORIES.join(", ")
+            ));
+        }
+        if !self.publisher.namespace.is_empty() && !self.publisher.namespace.starts_with("https://") {
+            return Err(format!("publisher.namespace: {:?} must start with https://", self.publisher.namespace));
+        }
         self.cve_pool().map(|_| ())
+    }
+
+    /// The monthly release calendar.
+    pub fn calendar(&self) -> Result<crate::releases::Calendar, String> {
+        crate::releases::Calendar::new(&self.releases.day, &self.releases.time, &self.releases.time_zone)
+    }
+
+    /// What CSAF, OSV and CVE records say about the publisher.
+    pub fn publish_settings(&self) -> parapet_publish::Settings {
+        let public_url = self.server.public_url.trim_end_matches('/').to_owned();
+        let namespace =
+            if self.publisher.namespace.is_empty() { public_url.clone() } else { self.publisher.namespace.clone() };
+        let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        parapet_publish::Settings {
+            publisher_name: self.publisher.name.clone(),
+            publisher_namespace: namespace,
+            contact_details: optional(&self.publisher.contact_details),
+            public_url,
+            cna_org_id: self.publisher.cna_org_id.clone(),
+            cna_short_name: self.publisher.cna_short_name.clone(),
+            disclaimer: optional(&self.publisher.disclaimer),
+        }
     }
 
     /// The configured CVE pool, ranges expanded.

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod documents;
 pub mod error;
 mod export;
 pub mod intake;
@@ -11,6 +12,9 @@ pub mod json;
 mod metrics;
 mod ops;
 pub mod pages;
+pub mod provider;
+pub mod publishing;
+pub mod releases;
 pub mod state;
 
 use axum::Router;
@@ -45,6 +49,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(api::routes(&state))
         .merge(pages::routes(&state))
+        .merge(provider::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(metrics::endpoint))
@@ -94,6 +99,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(publishing::scheduler(state.clone(), stop_rx.clone()));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut stopped = stop_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -102,6 +108,7 @@ pub async fn serve(
     });
     let server = tokio::spawn(async move { server.await });
     let _ = stopped.wait_for(|s| *s).await;
+    let _ = scheduler.await;
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined.map_err(std::io::Error::other)?,
         Err(_) => {

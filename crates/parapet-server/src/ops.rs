@@ -37,6 +37,7 @@ pub fn security_txt(state: &AppState, now: OffsetDateTime) -> String {
     if !settings.preferred_languages.is_empty() {
         lines.push(format!("Preferred-Languages: {}", settings.preferred_languages));
     }
+    lines.push(format!("CSAF: {}", state.url("/.well-known/csaf/provider-metadata.json")));
     lines.push(format!("Canonical: {}", state.url("/.well-known/security.txt")));
     lines.join("\n") + "\n"
 }

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::pages::Templates;
+use crate::releases::{Calendar, Clock, SystemClock};
+use parapet_provider::SigningKey;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,18 +19,35 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub intake_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     pub metrics: Arc<Metrics>,
+    /// What time it is for the scheduler; tests set their own.
+    pub clock: Arc<dyn Clock>,
+    pub calendar: Arc<Calendar>,
+    /// The provider's signing key, read (or made) on first use.
+    pub signing_key: Arc<tokio::sync::OnceCell<Arc<SigningKey>>>,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> AppState {
         let per_minute = NonZeroU32::new(settings.intake.reports_per_minute.max(1)).expect("at least one");
+        // Settings::load checked the calendar; hand-made settings fall back to the default one.
+        let settings_calendar = settings.calendar().unwrap_or_else(|_| {
+            crate::config::Settings::default().calendar().expect("the default release calendar is valid")
+        });
         AppState {
             store,
             intake_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             settings: Arc::new(settings),
             templates: Arc::new(Templates::new()),
             metrics: Arc::new(Metrics::new()),
+            clock: Arc::new(SystemClock),
+            calendar: Arc::new(settings_calendar),
+            signing_key: Arc::new(tokio::sync::OnceCell::new()),
         }
+    }
+
+    /// The same state on another clock.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> AppState {
+        AppState { clock, ..self }
     }
 
     /// An absolute link on this server.

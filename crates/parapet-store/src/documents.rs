@@ -362,6 +362,17 @@ impl Store {
         }
     }
 
+    /// Whether any document is due for publication at `now`.
+    pub async fn has_due_documents(&self, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let n = sqlx::query_scalar::<Any, i64>(
+            "SELECT COUNT(*) FROM documents WHERE scheduled_at IS NOT NULL AND scheduled_at <= $1",
+        )
+        .bind(to_ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Publishes a document's draft revision now (an out-of-band release when it was not
     /// scheduled). A refusal is returned as an error naming the failed test.
     pub async fn publish_document(

@@ -5,6 +5,7 @@ mod api;
 mod browser;
 mod embargo;
 mod pages;
+mod publishing;
 
 use axum::Router;
 use axum::body::Body;
@@ -51,10 +52,18 @@ impl TestApp {
         let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
         let mut settings = Settings::default();
         settings.auth.secure_cookies = false;
+        settings.publisher.key_passphrase = parapet_server::config::Secret::new("test passphrase");
         configure(&mut settings);
         let state = AppState::new(store, settings);
         let router = parapet_server::app(state.clone());
         TestApp { state, router, _dir: dir }
+    }
+
+    /// The same application on another clock.
+    pub fn on_clock(self, clock: std::sync::Arc<dyn parapet_server::releases::Clock>) -> TestApp {
+        let state = self.state.with_clock(clock);
+        let router = parapet_server::app(state.clone());
+        TestApp { state, router, _dir: self._dir }
     }
 
     /// Creates a user with [`PASSWORD`] and returns an API token for them.
