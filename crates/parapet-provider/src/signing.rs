@@ -26,10 +26,12 @@ fn pgp_error(e: pgp::errors::Error) -> KeyError {
     KeyError::Pgp(e.to_string())
 }
 
-/// An unlocked-on-use signing key: the passphrase-protected secret key and its passphrase.
+/// A signing key, unlocked once in memory (deriving the key from the passphrase is deliberately
+/// slow: doing it per signature made importing thousands of documents take minutes), with its
+/// passphrase-protected form for storage.
 pub struct SigningKey {
-    secret: SignedSecretKey,
-    passphrase: Password,
+    unlocked: SignedSecretKey,
+    protected: String,
     fingerprint: String,
 }
 
@@ -66,9 +68,10 @@ impl SigningKey {
 
     fn new(secret: SignedSecretKey, passphrase: &str) -> Result<SigningKey, KeyError> {
         let fingerprint = hex::encode_upper(secret.fingerprint().as_bytes());
-        let passphrase = Password::from(passphrase);
-        secret.primary_key.unlock(&passphrase, |_, _| Ok(())).map_err(|_| KeyError::Passphrase)?.map_err(pgp_error)?;
-        let key = SigningKey { secret, passphrase, fingerprint };
+        let protected = secret.to_armored_string(ArmorOptions::default()).map_err(pgp_error)?;
+        let mut unlocked = secret;
+        unlocked.primary_key.remove_password(&Password::from(passphrase)).map_err(|_| KeyError::Passphrase)?;
+        let key = SigningKey { unlocked, protected, fingerprint };
         // Signing once proves the key can sign before anything depends on it.
         key.sign(b"parapet").map_err(|e| KeyError::CannotSign(e.to_string()))?;
         Ok(key)
@@ -81,7 +84,7 @@ impl SigningKey {
 
     /// The secret key, still protected by its passphrase, ASCII-armoured: the form stored.
     pub fn armored_secret(&self) -> Result<String, KeyError> {
-        self.secret.to_armored_string(ArmorOptions::default()).map_err(pgp_error)
+        Ok(self.protected.clone())
     }
 
     /// The public key (certificate), ASCII-armoured, as published beside the provider metadata.
@@ -90,15 +93,15 @@ impl SigningKey {
     }
 
     pub fn public(&self) -> SignedPublicKey {
-        self.secret.to_public_key()
+        self.unlocked.to_public_key()
     }
 
     /// A detached, ASCII-armoured signature of `data` (a `.asc` file), with SHA-512.
     pub fn sign(&self, data: &[u8]) -> Result<String, KeyError> {
         let signature = DetachedSignature::sign_binary_data(
             OsRng,
-            &self.secret.primary_key,
-            &self.passphrase,
+            &self.unlocked.primary_key,
+            &Password::empty(),
             HashAlgorithm::Sha512,
             data,
         )

@@ -412,8 +412,9 @@ async fn import(State(state): State<AppState>, caller: Caller, body: axum::body:
         .await
         .map_err(ApiError::internal)?
         .map_err(refusal)?;
-    state.store.import_publication(&caller.actor(), &publication).await?;
-    Ok((StatusCode::CREATED, axum::Json(publication)).into_response())
+    let created = state.store.import_publication(&caller.actor(), &publication).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(publication)).into_response())
 }
 
 /// A refused CSAF document as a client error naming the first failed test.

@@ -402,9 +402,21 @@ impl Store {
     }
 
     /// Imports an existing CSAF document as published, keeping its ID, revision and dates. A
-    /// newer revision of a document imported before becomes its current one.
-    pub async fn import_publication(&self, actor: &str, publication: &Publication) -> Result<(), StoreError> {
+    /// newer revision of a document imported before becomes its current one. Importing the same
+    /// revision again, byte for byte, changes nothing and returns `false`.
+    pub async fn import_publication(&self, actor: &str, publication: &Publication) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
+        let same = sqlx::query_scalar::<Any, String>(
+            "SELECT sha256 FROM publications WHERE document_id = $1 AND version = $2",
+        )
+        .bind(&publication.document_id)
+        .bind(&publication.version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if same.as_deref() == Some(publication.sha256.as_str()) {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         let existing = match document_in(&mut tx, &publication.document_id, "").await {
             Ok(d) => Some(d),
             Err(StoreError::NotFound(_)) => None,
@@ -453,7 +465,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// The current publication of a document, if it has one the viewer may read.

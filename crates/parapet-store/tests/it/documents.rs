@@ -183,8 +183,11 @@ async fn imports_and_visibility(store: TestStore) {
     imported.document_id = "ICSA-24-001-01".into();
     imported.status = "active".into();
     imported.snapshot = None;
-    store.import_publication("importer", &imported).await.unwrap();
-    let err = store.import_publication("importer", &imported).await.unwrap_err();
+    assert!(store.import_publication("importer", &imported).await.unwrap());
+    assert!(!store.import_publication("importer", &imported).await.unwrap(), "the same file again changes nothing");
+    let mut changed = imported.clone();
+    changed.sha256 = "11".repeat(32);
+    let err = store.import_publication("importer", &changed).await.unwrap_err();
     assert!(err.to_string().contains("already published"), "{err}");
 
     // Another ID that maps to the same file name is refused rather than overwriting it.

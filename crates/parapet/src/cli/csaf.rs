@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Subcommand, Debug)]
@@ -15,6 +15,25 @@ pub enum CsafCommand {
     /// every document passes the schema and the mandatory tests, 1 when one does not, 2 when a
     /// file cannot be read or is not JSON.
     Validate(ValidateArgs),
+    /// Import existing CSAF 2.0 documents as published: their IDs, versions and dates are kept,
+    /// their bytes too; each is signed with the provider's key and served in the trusted provider
+    /// directory and the security update guide.
+    ///
+    /// Folders are searched for `.json` files; JSON files that are not CSAF documents there (ROLIE
+    /// feeds, provider metadata) are skipped. A document that fails a mandatory test is refused
+    /// with the test. Importing the same file twice changes nothing. Exit code 0 when every
+    /// document was imported (or already was), 1 when one was refused, 2 when a file cannot be
+    /// read.
+    Import(ImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Documents, or folders holding them (such as a provider's TLP folder).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    data: super::DataArgs,
 }
 
 #[derive(Args, Debug)]
@@ -37,7 +56,13 @@ enum Format {
 }
 
 pub fn run(command: CsafCommand) -> anyhow::Result<ExitCode> {
-    let CsafCommand::Validate(args) = command;
+    match command {
+        CsafCommand::Validate(args) => validate(args),
+        CsafCommand::Import(args) => import(args),
+    }
+}
+
+fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut invalid = false;
     let mut unreadable = false;
@@ -97,4 +122,89 @@ pub fn run(command: CsafCommand) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The JSON files under `path` (itself, when it is a file), sorted; `true` beside those found in
+/// a folder, which are skipped rather than refused when they are not CSAF documents.
+fn json_files(path: &Path, out: &mut Vec<(PathBuf, bool)>) -> anyhow::Result<()> {
+    if !path.is_dir() {
+        out.push((path.to_owned(), false));
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("cannot read {}", path.display()))?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "json") {
+            out.push((entry.into_path(), true));
+        }
+    }
+    Ok(())
+}
+
+fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = args.data.settings()?;
+    args.data.ensure_key_passphrase(&mut settings)?;
+    let mut files = Vec::new();
+    for path in &args.paths {
+        json_files(path, &mut files)?;
+    }
+    super::block_on(async move {
+        let store = args.data.open(&settings).await?;
+        let state = parapet_server::AppState::new(store.clone(), settings);
+        let key = parapet_server::publishing::signing_key(&state).await?;
+        let progress = super::progress::bar();
+        let (mut imported, mut unchanged, mut refused, mut skipped, mut unreadable) = (0, 0, 0, 0, 0);
+        for (done, (file, in_folder)) in files.iter().enumerate() {
+            progress.update("importing", done + 1, files.len());
+            let name = file.display();
+            let text = match std::fs::read_to_string(file) {
+                Ok(text) => text,
+                Err(e) => {
+                    progress.suspend(|| eprintln!("error: {name}: {e}"));
+                    unreadable += 1;
+                    continue;
+                }
+            };
+            if *in_folder && !is_csaf(&text) {
+                skipped += 1;
+                continue;
+            }
+            let publication = match parapet_provider::publication::from_csaf(&text, &key) {
+                Ok(p) => p,
+                Err(refusal) => {
+                    progress.suspend(|| eprintln!("refused: {name}: {refusal}"));
+                    refused += 1;
+                    continue;
+                }
+            };
+            match store.import_publication("import", &publication).await {
+                Ok(true) => imported += 1,
+                Ok(false) => unchanged += 1,
+                Err(parapet_store::StoreError::Invalid(e)) => {
+                    progress.suspend(|| eprintln!("refused: {name}: {}: {}", e.field, e.message));
+                    refused += 1;
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot import {name}"))),
+            }
+        }
+        progress.finish();
+        store.close().await;
+        eprintln!(
+            "imported {imported}, unchanged {unchanged}, refused {refused}{}{}",
+            if skipped > 0 { format!(", skipped {skipped} files that are not CSAF documents") } else { String::new() },
+            if unreadable > 0 { format!(", {unreadable} unreadable") } else { String::new() },
+        );
+        Ok(if unreadable > 0 {
+            ExitCode::from(2)
+        } else if refused > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })?
+}
+
+/// Whether a JSON text is a CSAF document at all (it has a `document` object), as opposed to a
+/// ROLIE feed or provider metadata lying beside them.
+fn is_csaf(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("document").is_some_and(|d| d.is_object()))
 }

@@ -106,6 +106,46 @@ impl DataArgs {
         }
         Ok(store)
     }
+
+    /// Makes sure the signing key has a passphrase: the configured one, else one kept in the data
+    /// folder (`provider-key.pass`, made on first use, readable by the owner only).
+    pub fn ensure_key_passphrase(&self, settings: &mut Settings) -> anyhow::Result<()> {
+        if !settings.publisher.key_passphrase.is_empty() {
+            return Ok(());
+        }
+        create_data_dir(&self.data)?;
+        let path = self.data.join("provider-key.pass");
+        let passphrase = match std::fs::read_to_string(&path) {
+            Ok(text) => text.trim().to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let passphrase = parapet_server::auth::new_secret();
+                write_private(&path, &passphrase)?;
+                passphrase
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        anyhow::ensure!(!passphrase.is_empty(), "{} is empty", path.display());
+        settings.publisher.key_passphrase = parapet_server::config::Secret::new(passphrase);
+        Ok(())
+    }
+}
+
+/// Writes a secret file readable by its owner only: a temporary file, then a rename, so that a
+/// crash never leaves half a secret.
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(content.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 fn create_data_dir(dir: &Path) -> anyhow::Result<()> {

@@ -29,6 +29,14 @@ impl Bar {
         }
     }
 
+    /// Runs `f` (which prints) with the bar hidden, so that its lines stay whole.
+    pub fn suspend(&self, f: impl FnOnce()) {
+        match &self.0 {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();

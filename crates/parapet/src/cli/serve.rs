@@ -19,6 +19,7 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = args.data.settings()?;
+    args.data.ensure_key_passphrase(&mut settings)?;
     let public_url_is_default =
         settings.server.public_url == parapet_server::config::ServerSettings::default().public_url;
     if let Some(listen) = args.listen {

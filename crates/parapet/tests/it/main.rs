@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod audit_agreement;
+mod csaf_import;
 mod scan_cli;
 mod scan_root;
 
