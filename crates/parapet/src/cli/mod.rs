@@ -3,6 +3,7 @@
 mod catalog;
 mod config;
 mod csaf;
+mod document;
 mod progress;
 mod scan;
 mod serve;
@@ -27,6 +28,13 @@ const EXAMPLES: &str = "Examples:
   parapet token create --user alice
   # Every setting, commented
   parapet config default > parapet-data/parapet.toml
+  # Write a bulletin, check it, and publish it on the next monthly release day
+  export PARAPET_TOKEN=ppt_...
+  parapet bulletin create bulletin.json
+  parapet bulletin preview PSB-2026-001
+  parapet bulletin schedule PSB-2026-001 --at next-release
+  # Move an existing CSAF archive into the trusted provider directory
+  parapet csaf import old-advisories/
 
 Exit codes: 0 success, 1 a check you asked about failed, 2 usage or runtime error.";
 
@@ -66,9 +74,14 @@ enum Command {
     /// Build and inspect the offline vulnerability catalog that `parapet scan` reads.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
-    /// Check CSAF 2.0 documents against the specification's tests.
+    /// Check CSAF 2.0 documents against the specification's tests, and import them.
     #[command(subcommand)]
     Csaf(csaf::CsafCommand),
+    /// Write, preview, schedule and publish security bulletins (the fixes for vulnerabilities),
+    /// through a server's API.
+    Bulletin(document::DocumentArgs),
+    /// Write, preview, schedule and publish security advisories (guidance), through a server's API.
+    Advisory(document::DocumentArgs),
     /// Compare versions in a packaging ecosystem's scheme.
     #[command(subcommand)]
     Version(version::VersionCommand),
@@ -170,6 +183,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Catalog(command) => catalog::run(command),
         Command::Scan(args) => scan::run(args),
         Command::Csaf(command) => csaf::run(command),
+        Command::Bulletin(args) => document::run(parapet_model::DocumentKind::Bulletin, args),
+        Command::Advisory(args) => document::run(parapet_model::DocumentKind::Advisory, args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "parapet", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)

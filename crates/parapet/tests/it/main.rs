@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 mod audit_agreement;
 mod csaf_import;
+mod documents_cli;
 mod scan_cli;
 mod scan_root;
 
