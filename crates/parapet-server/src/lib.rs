@@ -7,6 +7,7 @@ pub mod config;
 pub mod documents;
 pub mod error;
 mod export;
+mod guide;
 pub mod intake;
 pub mod json;
 mod metrics;
@@ -50,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes(&state))
         .merge(pages::routes(&state))
         .merge(provider::routes())
+        .merge(guide::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(metrics::endpoint))

@@ -42,6 +42,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("report_done.html", include_str!("../templates/report_done.html")),
     ("track.html", include_str!("../templates/track.html")),
     ("policy.html", include_str!("../templates/policy.html")),
+    ("guide.html", include_str!("../templates/guide.html")),
+    ("document.html", include_str!("../templates/document.html")),
+    ("cve.html", include_str!("../templates/cve.html")),
+    ("releases.html", include_str!("../templates/releases.html")),
+    ("release.html", include_str!("../templates/release.html")),
 ];
 
 pub struct Templates {
@@ -123,7 +128,7 @@ impl IntoResponse for PageError {
 }
 
 /// Renders page errors in the console's layout, with the caller's header and navigation.
-async fn render_errors(
+pub(crate) async fn render_errors(
     State(state): State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -158,7 +163,7 @@ async fn render_errors(
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -192,12 +197,19 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state.clone(), render_errors))
 }
 
-fn fmt_time(t: OffsetDateTime) -> String {
+pub(crate) fn fmt_time(t: OffsetDateTime) -> String {
     t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC")).unwrap_or_default()
 }
 
 /// Renders a page with what every page needs: the signed-in user and the CSRF token.
-fn page(state: &AppState, caller: &Caller, template: &str, title: &str, nav: &str, ctx: Value) -> PageResult {
+pub(crate) fn page(
+    state: &AppState,
+    caller: &Caller,
+    template: &str,
+    title: &str,
+    nav: &str,
+    ctx: Value,
+) -> PageResult {
     let base = context! {
         title,
         nav,
@@ -210,7 +222,7 @@ fn page(state: &AppState, caller: &Caller, template: &str, title: &str, nav: &st
     Ok(Html(html).into_response())
 }
 
-fn signed_in(caller: &Caller) -> Result<(), PageError> {
+pub(crate) fn signed_in(caller: &Caller) -> Result<(), PageError> {
     if caller.is_signed_in() { Ok(()) } else { Err(ApiError::unauthenticated().into()) }
 }
 
@@ -218,7 +230,7 @@ fn options<T: Copy>(items: &[T], value: impl Fn(T) -> &'static str, label: impl 
     items.iter().map(|i| context! { value => value(*i), label => label(*i) }).collect()
 }
 
-fn severity_options() -> Vec<Value> {
+pub(crate) fn severity_options() -> Vec<Value> {
     options(&Severity::ALL, Severity::as_str, Severity::label)
 }
 

@@ -88,6 +88,10 @@ async fn scheduled_bulletin_publishes_itself_signed_and_listed() {
     clock.set(datetime!(2026-12-08 16:59:59 UTC));
     assert!(parapet_server::publishing::run_due(&app.state).await.unwrap().is_empty());
     assert_eq!(app.get("/.well-known/csaf/white/index.txt", None).await.text(), "");
+    for path in [format!("/documents/{id}"), "/cve/CVE-2026-31001".into(), "/releases/2026-12".into()] {
+        assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND, "{path} before the release");
+    }
+    assert!(app.get("/security-updates", None).await.text().contains("0 documents."));
 
     // The server was down across the instant; it publishes when it looks again.
     clock.set(datetime!(2026-12-08 19:30 UTC));
@@ -186,6 +190,52 @@ async fn scheduled_bulletin_publishes_itself_signed_and_listed() {
         .body(axum::body::Body::empty())
         .unwrap();
     assert_eq!(app.send(request).await.status, StatusCode::NOT_MODIFIED);
+
+    // The security update guide: list, filters, the document's page, its CVE, its release.
+    let guide = |query: &str| {
+        let app = &app;
+        let query = query.to_owned();
+        async move { app.get(&format!("/security-updates?{query}"), None).await.text() }
+    };
+    let table = [
+        ("", true),
+        ("cve=CVE-2026-31001", true),
+        ("cve=CVE-2026-9999", false),
+        ("product=widget", true),
+        ("product=gadget", false),
+        ("severity=critical", true),
+        ("severity=low", false),
+        ("kind=bulletin", true),
+        ("kind=advisory", false),
+        ("from=2026-12-08&until=2026-12-08", true),
+        ("until=2026-12-07", false),
+        ("q=heap+overflow+widget", false),
+        ("q=widget+server", true),
+    ];
+    for (query, listed) in table {
+        assert_eq!(guide(query).await.contains("/documents/PSB-2026-001"), listed, "{query}");
+    }
+    let bad = app.get("/security-updates?from=yesterday", None).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("is not a date"));
+    let page = app.get(&format!("/documents/{id}"), None).await.text();
+    for needle in [
+        "Security update for Widget Server",
+        "CVE-2026-31001",
+        "Ada Lovelace",
+        "Acme Widget Server 2.4.0",
+        "Vendor fix",
+    ] {
+        assert!(page.contains(needle), "{needle} in the document page");
+    }
+    let osv = app.get(&format!("/documents/{id}/osv.json"), None).await.json();
+    assert_eq!(osv[0]["id"], "CVE-2026-31001");
+    let cve = app.get(&format!("/documents/{id}/cve.json"), None).await.json();
+    assert_eq!(cve[0]["cveMetadata"]["cveId"], "CVE-2026-31001");
+    assert!(app.get("/cve/CVE-2026-31001", None).await.text().contains("heap overflow in the request parser"));
+    let release = app.get("/releases/2026-12", None).await.text();
+    assert!(release.contains(&id) && release.contains("1 CVE"), "{release}");
+    assert_eq!(app.get("/releases/2026-13", None).await.status, StatusCode::NOT_FOUND);
 
     // security.txt points to the provider.
     let security_txt = app.get("/.well-known/security.txt", None).await.text();
