@@ -117,7 +117,12 @@ pub struct VulnerabilityInput {
 
 /// Fills `document`'s content from `input`, reading products and checking cases through the
 /// caller's eyes.
-async fn fill(state: &AppState, caller: &Caller, input: DocumentInput, document: &mut Document) -> ApiResult<()> {
+pub(crate) async fn fill(
+    state: &AppState,
+    caller: &Caller,
+    input: DocumentInput,
+    document: &mut Document,
+) -> ApiResult<()> {
     let mut products = Vec::new();
     for id in &input.products {
         let product = state
@@ -188,6 +193,15 @@ async fn create(
 ) -> ApiResult<Response> {
     caller.require(Permission::EditDocuments)?;
     let kind = input.kind.ok_or_else(|| ApiError::invalid("kind", "bulletin or advisory is required"))?;
+    let mut document = new_document(&state, &input, kind).await?;
+    fill(&state, &caller, input, &mut document).await?;
+    let stored = state.store.create_document(&caller.actor(), &document).await?;
+    Ok((StatusCode::CREATED, axum::Json(stored)).into_response())
+}
+
+/// A new document with no content yet: its ID (given, or the next of the configured pattern) and
+/// its first revision, a draft dated at the next monthly release unless a date is given.
+pub(crate) async fn new_document(state: &AppState, input: &DocumentInput, kind: DocumentKind) -> ApiResult<Document> {
     let now = state.clock.now();
     let id = match input.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => parapet_model::document::document_id("id", id)?,
@@ -207,7 +221,7 @@ async fn create(
         None => state.calendar.next_release(now).map_or(now, |(at, _)| at),
     };
     let summary = revision.and_then(|r| r.summary.clone()).unwrap_or_else(|| "Initial release".into());
-    let mut document = Document {
+    Ok(Document {
         id,
         kind,
         title: String::new(),
@@ -226,10 +240,7 @@ async fn create(
         updates: Vec::new(),
         references: Vec::new(),
         replaces: Vec::new(),
-    };
-    fill(&state, &caller, input, &mut document).await?;
-    let stored = state.store.create_document(&caller.actor(), &document).await?;
-    Ok((StatusCode::CREATED, axum::Json(stored)).into_response())
+    })
 }
 
 async fn update(

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod documents;
+mod editor;
 pub mod error;
 mod export;
 mod guide;
@@ -51,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes(&state))
         .merge(pages::routes(&state))
         .merge(provider::routes())
+        .merge(editor::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(guide::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

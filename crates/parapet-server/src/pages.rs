@@ -47,6 +47,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cve.html", include_str!("../templates/cve.html")),
     ("releases.html", include_str!("../templates/releases.html")),
     ("release.html", include_str!("../templates/release.html")),
+    ("documents.html", include_str!("../templates/documents.html")),
+    ("document_edit.html", include_str!("../templates/document_edit.html")),
 ];
 
 pub struct Templates {

@@ -19,15 +19,26 @@ const SECRETS: [&str; 4] = [SECRET_TITLE, SECRET_TEXT, SECRET_CVE, SECRET_NOTE];
 
 /// Every (method, path pattern) the router serves.
 fn routes() -> Vec<(Method, String)> {
-    let sources =
-        [include_str!("../../src/api.rs"), include_str!("../../src/pages.rs"), include_str!("../../src/lib.rs")];
+    let sources = [
+        include_str!("../../src/api.rs"),
+        include_str!("../../src/pages.rs"),
+        include_str!("../../src/lib.rs"),
+        include_str!("../../src/documents.rs"),
+        include_str!("../../src/provider.rs"),
+        include_str!("../../src/guide.rs"),
+        include_str!("../../src/editor.rs"),
+    ];
     let mut routes = Vec::new();
     for line in sources.iter().flat_map(|s| s.lines()) {
         let Some(rest) = line.trim().strip_prefix(".route(\"") else { continue };
         let path = rest.split('"').next().unwrap().to_owned();
-        for (needle, method) in
-            [("get(", Method::GET), ("post(", Method::POST), ("patch(", Method::PATCH), ("delete(", Method::DELETE)]
-        {
+        for (needle, method) in [
+            ("get(", Method::GET),
+            ("post(", Method::POST),
+            ("put(", Method::PUT),
+            ("patch(", Method::PATCH),
+            ("delete(", Method::DELETE),
+        ] {
             if rest.contains(needle) {
                 routes.push((method, path.clone()));
             }
@@ -113,12 +124,42 @@ async fn nothing_undisclosed_leaks_through_any_route() {
         .await;
     assert_eq!(patched.status, StatusCode::OK);
     app.post(&format!("/api/v1/cases/{id}/messages"), Some(analyst), json!({"body": SECRET_NOTE})).await;
+    // A bulletin about it, written and scheduled but not yet published.
+    let product = app.post("/api/v1/products", Some(analyst), json!({"vendor": "Acme", "name": "Widget"})).await.json();
+    let product_id = product["id"].as_i64().unwrap();
+    let version = app
+        .post(&format!("/api/v1/products/{product_id}/versions"), Some(analyst), json!({"version": "1.0"}))
+        .await
+        .json();
+    let draft = app
+        .post(
+            "/api/v1/documents",
+            Some(analyst),
+            json!({"kind": "bulletin", "title": SECRET_TITLE, "summary": SECRET_NOTE, "products": [product_id],
+                "vulnerabilities": [{"case_id": id, "cve": SECRET_CVE, "title": SECRET_TITLE, "description": SECRET_TEXT, "severity": "critical",
+                    "affected": [version["id"]]}],
+                "updates": [{"product_id": product_id, "branch": null, "fixed_version": "1.1", "purl": null, "url": null,
+                    "restart_required": false}]}),
+        )
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.text());
+    let document_id = draft.json()["id"].as_str().unwrap().to_owned();
+    let publisher = &tokens.iter().find(|(r, _)| *r == Role::Publisher).unwrap().1;
+    let scheduled = app
+        .post(&format!("/api/v1/documents/{document_id}/schedule"), Some(publisher), json!({"at": "next_release"}))
+        .await;
+    assert_eq!(scheduled.status, StatusCode::OK, "{}", scheduled.text());
     // Another reporter's case, whose link the outsider holds.
     let other_tracking = app.report("the outsider's own report").await;
 
     let fill = |pattern: &str, case_id: i64, token: &str| {
+        let is_document = pattern.contains("/documents/{id}");
+        let document = if case_id == id { document_id.clone() } else { "PSB-2099-999".to_owned() };
         pattern
-            .replace("{id}", &case_id.to_string())
+            .replace("{id}", &if is_document { document } else { case_id.to_string() })
+            .replace("{cve}", SECRET_CVE)
+            .replace("{month}", "2026-12")
+            .replace("{*path}", "white/index.txt")
             .replace("{token}", token)
             .replace("{attachment}", "1")
             .replace("{id}/versions", "1/versions")
@@ -160,6 +201,7 @@ async fn nothing_undisclosed_leaks_through_any_route() {
                     !reply.status.is_success()
                         || pattern.starts_with("/api/v1/reports")
                         || pattern == "/api/v1/tokens"
+                        || pattern == "/api/v1/csaf/validate"
                         || pattern.starts_with("/api/v1/tokens/"),
                     "the auditor changed something with {method} {uri}: {} {}",
                     reply.status,
@@ -176,6 +218,12 @@ async fn nothing_undisclosed_leaks_through_any_route() {
     // The case is unchanged by everything the outsiders and the auditor tried.
     let after = app.get(&format!("/api/v1/cases/{id}"), Some(analyst)).await.json();
     assert_eq!((after["title"].as_str(), after["state"].as_str()), (Some(SECRET_TITLE), Some("new")));
+
+    // The bulletin is still a draft (a role that may has perhaps unscheduled it), and the public directory and guide are empty.
+    let stored = app.get(&format!("/api/v1/documents/{document_id}"), Some(analyst)).await.json();
+    assert_eq!(stored["status"], "unpublished");
+    assert_eq!(app.get("/.well-known/csaf/white/index.txt", None).await.text(), "");
+    assert!(app.get("/security-updates", None).await.text().contains("0 documents."));
 
     // The case's own reporter sees their report, and only the reporter conversation.
     let own = app.get(&format!("/api/v1/reports/{secret_tracking}"), None).await.text();

@@ -249,3 +249,60 @@ async fn case_list_pages_keep_their_filters() {
     let second = app.send(page("/cases?q=R%26D&sort=title&page=2", &session)).await.text();
     assert!(second.contains("Page 2 of 2") && second.contains("rel=\"prev\""));
 }
+
+#[tokio::test]
+async fn document_editor_checks_saves_and_publishes() {
+    let app = TestApp::new().await;
+    app.user("pat", Role::Publisher).await;
+    let cookie = sign_in(&app, "pat", PASSWORD).await.unwrap();
+    assert_eq!(app.get("/console/documents", None).await.status, StatusCode::SEE_OTHER, "anonymous: sign in first");
+    let new = app.send(page("/console/documents/new", &cookie)).await;
+    assert_eq!(new.status, StatusCode::OK);
+    let csrf = csrf_field(&new.text());
+    let encode = |s: &str| serde_urlencoded::to_string([("content", s)]).unwrap();
+
+    // Not JSON, and JSON that breaks a rule: the editor says what is wrong and saves nothing.
+    let body = format!("csrf={csrf}&kind=advisory&action=check&{}", encode("{not json"));
+    let reply = app.send(form("/console/documents/new", &cookie, &body)).await;
+    assert!(reply.text().contains("not valid document JSON"), "{}", reply.text());
+    let empty_title =
+        r#"{"title": "", "summary": "s", "references": [{"url": "https://acme.example", "summary": "x"}]}"#;
+    let body = format!("csrf={csrf}&kind=advisory&action=save&{}", encode(empty_title));
+    let reply = app.send(form("/console/documents/new", &cookie, &body)).await;
+    assert!(reply.text().contains("title:"), "{}", reply.text());
+    assert!(app.state.store.document_ids().await.unwrap().is_empty());
+
+    // Check previews without saving; save creates the draft.
+    let advisory = r#"{"title": "Harden <Widget>", "summary": "Turn off the legacy listener.", "category": "configuration",
+        "references": [{"url": "https://acme.example/hardening", "summary": "Hardening guide"}]}"#;
+    let body = format!("csrf={csrf}&kind=advisory&action=check&{}", encode(advisory));
+    let checked = app.send(form("/console/documents/new", &cookie, &body)).await.text();
+    assert!(checked.contains("Valid CSAF 2.0") && checked.contains("Preview: Harden &lt;Widget&gt;"), "{checked}");
+    assert!(app.state.store.document_ids().await.unwrap().is_empty(), "checking saves nothing");
+    let body = format!("csrf={csrf}&kind=advisory&action=save&{}", encode(advisory));
+    let saved = app.send(form("/console/documents/new", &cookie, &body)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let location = saved.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    assert!(id.starts_with("PSA-"), "{id}");
+    let editor = app.send(page(&location, &cookie)).await.text();
+    assert!(editor.contains("Schedule for the next monthly release") && editor.contains("Valid CSAF 2.0"));
+    assert!(app.send(page("/console/documents", &cookie)).await.text().contains(&id));
+
+    // Publish now; then a change needs a new revision.
+    let published = app.send(form(&format!("/console/documents/{id}/publish"), &cookie, &format!("csrf={csrf}"))).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
+    assert_eq!(app.get(&format!("/documents/{id}"), None).await.status, StatusCode::OK);
+    let body = format!("csrf={csrf}&action=save&change=&change_summary=&{}", encode(advisory));
+    let refused = app.send(form(&location, &cookie, &body)).await.text();
+    assert!(refused.contains("minor or major"), "{refused}");
+    let body = format!("csrf={csrf}&action=save&change=minor&change_summary=Clarified&{}", encode(advisory));
+    assert_eq!(app.send(form(&location, &cookie, &body)).await.status, StatusCode::SEE_OTHER);
+    let stored = app
+        .state
+        .store
+        .document(&parapet_model::Viewer::Staff { user_id: 1, name: "t".into(), role: Role::Admin, scopes: None }, &id)
+        .await
+        .unwrap();
+    assert_eq!(stored.document.unwrap().current().unwrap().number.to_string(), "1.1");
+}
