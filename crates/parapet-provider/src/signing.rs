@@ -87,6 +87,14 @@ impl SigningKey {
         Ok(self.protected.clone())
     }
 
+    /// The secret key protected by another passphrase, ASCII-armoured: how an imported key is
+    /// stored under the server's passphrase.
+    pub fn protected_with(&self, passphrase: &str) -> Result<String, KeyError> {
+        let mut key = self.unlocked.clone();
+        key.primary_key.set_password(OsRng, &Password::from(passphrase)).map_err(pgp_error)?;
+        key.to_armored_string(ArmorOptions::default()).map_err(pgp_error)
+    }
+
     /// The public key (certificate), ASCII-armoured, as published beside the provider metadata.
     pub fn armored_public(&self) -> Result<String, KeyError> {
         self.public().to_armored_string(ArmorOptions::default()).map_err(pgp_error)

@@ -35,40 +35,44 @@ pub enum KeyError {
 }
 
 /// The provider's signing key: the stored one, or, on first use, a new one (when several servers
-/// start together, the first stored wins and all use it).
+/// start together, the first stored wins and all use it). The unlocked key is kept in memory and
+/// reloaded when another process replaced the stored one (`parapet csaf key import`).
 pub async fn signing_key(state: &AppState) -> Result<Arc<SigningKey>, KeyError> {
-    state
-        .signing_key
-        .get_or_try_init(|| async {
-            let passphrase = state.settings.publisher.key_passphrase.expose().to_owned();
-            if passphrase.is_empty() {
-                return Err(KeyError::NoPassphrase);
-            }
-            let stored = match state.store.signing_key().await? {
-                Some(stored) => stored,
-                None => {
-                    let uid = key_user_id(state);
-                    let pass = passphrase.clone();
-                    let key = tokio::task::spawn_blocking(move || SigningKey::generate(&uid, &pass)).await??;
-                    let new = StoredKey {
-                        fingerprint: key.fingerprint().to_owned(),
-                        secret_key: key.armored_secret()?,
-                        public_key: key.armored_public()?,
-                    };
-                    state.store.init_signing_key(&new).await?
-                }
+    let stored_fingerprint = state.store.signing_key_fingerprint().await?;
+    if let Some(key) = state.signing_key.read().await.as_ref()
+        && Some(key.fingerprint()) == stored_fingerprint.as_deref()
+    {
+        return Ok(key.clone());
+    }
+    let mut slot = state.signing_key.write().await;
+    let passphrase = state.settings.publisher.key_passphrase.expose().to_owned();
+    if passphrase.is_empty() {
+        return Err(KeyError::NoPassphrase);
+    }
+    let stored = match state.store.signing_key().await? {
+        Some(stored) => stored,
+        None => {
+            let uid = key_user_id(state);
+            let pass = passphrase.clone();
+            let key = tokio::task::spawn_blocking(move || SigningKey::generate(&uid, &pass)).await??;
+            let new = StoredKey {
+                fingerprint: key.fingerprint().to_owned(),
+                secret_key: key.armored_secret()?,
+                public_key: key.armored_public()?,
             };
-            let key = tokio::task::spawn_blocking(move || SigningKey::from_armored(&stored.secret_key, &passphrase))
-                .await?
-                .map_err(|e| match e {
-                    parapet_provider::KeyError::Passphrase => KeyError::WrongPassphrase,
-                    other => KeyError::Key(other),
-                })?;
-            tracing::info!(fingerprint = key.fingerprint(), "CSAF signing key ready");
-            Ok(Arc::new(key))
-        })
-        .await
-        .cloned()
+            state.store.init_signing_key(&new).await?
+        }
+    };
+    let key = tokio::task::spawn_blocking(move || SigningKey::from_armored(&stored.secret_key, &passphrase))
+        .await?
+        .map_err(|e| match e {
+            parapet_provider::KeyError::Passphrase => KeyError::WrongPassphrase,
+            other => KeyError::Key(other),
+        })?;
+    tracing::info!(fingerprint = key.fingerprint(), "CSAF signing key ready");
+    let key = Arc::new(key);
+    *slot = Some(key.clone());
+    Ok(key)
 }
 
 fn key_user_id(state: &AppState) -> String {

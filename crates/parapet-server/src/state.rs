@@ -23,7 +23,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub calendar: Arc<Calendar>,
     /// The provider's signing key, read (or made) on first use.
-    pub signing_key: Arc<tokio::sync::OnceCell<Arc<SigningKey>>>,
+    pub signing_key: Arc<tokio::sync::RwLock<Option<Arc<SigningKey>>>>,
 }
 
 impl AppState {
@@ -41,7 +41,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             clock: Arc::new(SystemClock),
             calendar: Arc::new(settings_calendar),
-            signing_key: Arc::new(tokio::sync::OnceCell::new()),
+            signing_key: Arc::new(tokio::sync::RwLock::new(None)),
         }
     }
 

@@ -636,6 +636,13 @@ impl Store {
         .transpose()
     }
 
+    /// The stored signing key's fingerprint, to notice when another process replaced it.
+    pub async fn signing_key_fingerprint(&self) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar::<Any, String>("SELECT fingerprint FROM signing_key WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// Stores the first signing key; when several servers start at once, the first one stored
     /// wins and is returned to all of them.
     pub async fn init_signing_key(&self, key: &StoredKey) -> Result<StoredKey, StoreError> {

@@ -18,4 +18,11 @@ fn signatures_verify_and_keys_round_trip() {
     let wrong = SigningKey::from_armored(&stored, "wrong").unwrap_err();
     assert!(matches!(wrong, signing::KeyError::Passphrase), "{wrong}");
     assert!(SigningKey::from_armored("not a key", "x").is_err());
+
+    // Re-protected under another passphrase (an imported key stored under the server's).
+    let moved = key.protected_with("server passphrase").unwrap();
+    let reopened = SigningKey::from_armored(&moved, "server passphrase").unwrap();
+    assert_eq!(reopened.fingerprint(), key.fingerprint());
+    assert!(SigningKey::from_armored(&moved, "correct horse").is_err());
+    signing::verify(&public, data, &reopened.sign(data).unwrap()).unwrap();
 }

@@ -25,6 +25,28 @@ pub enum CsafCommand {
     /// document was imported (or already was), 1 when one was refused, 2 when a file cannot be
     /// read.
     Import(ImportArgs),
+    /// The trusted provider's OpenPGP signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Print the fingerprint and the ASCII-armoured public key (made on first use).
+    Show {
+        #[command(flatten)]
+        data: super::DataArgs,
+    },
+    /// Replace the signing key by an existing one (`gpg --export-secret-keys --armor KEY`), and
+    /// sign every published document again with it, in one transaction.
+    ///
+    /// The file's passphrase comes from PARAPET_KEY_FILE_PASSPHRASE, or a prompt; the key is
+    /// stored protected by the server's passphrase (publisher.key_passphrase).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        data: super::DataArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -59,6 +81,7 @@ pub fn run(command: CsafCommand) -> anyhow::Result<ExitCode> {
     match command {
         CsafCommand::Validate(args) => validate(args),
         CsafCommand::Import(args) => import(args),
+        CsafCommand::Key(command) => key(command),
     }
 }
 
@@ -207,4 +230,48 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 /// ROLIE feed or provider metadata lying beside them.
 fn is_csaf(text: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.get("document").is_some_and(|d| d.is_object()))
+}
+
+fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KeyCommand::Show { data } => {
+            let mut settings = data.settings()?;
+            data.ensure_key_passphrase(&mut settings)?;
+            super::block_on(async move {
+                let store = data.open(&settings).await?;
+                let state = parapet_server::AppState::new(store.clone(), settings);
+                let key = parapet_server::publishing::signing_key(&state).await?;
+                println!("fingerprint: {}\n\n{}", key.fingerprint(), key.armored_public()?);
+                store.close().await;
+                anyhow::Ok(ExitCode::SUCCESS)
+            })?
+        }
+        KeyCommand::Import { file, data } => {
+            let mut settings = data.settings()?;
+            data.ensure_key_passphrase(&mut settings)?;
+            let armored = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let passphrase = match std::env::var("PARAPET_KEY_FILE_PASSPHRASE") {
+                Ok(p) => p,
+                Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                    rpassword::prompt_password(format!("Passphrase of {} (empty if none): ", file.display()))?
+                }
+                Err(_) => String::new(),
+            };
+            let key = parapet_provider::SigningKey::from_armored(&armored, &passphrase)
+                .with_context(|| format!("{}", file.display()))?;
+            let stored = parapet_store::StoredKey {
+                fingerprint: key.fingerprint().to_owned(),
+                secret_key: key.protected_with(settings.publisher.key_passphrase.expose())?,
+                public_key: key.armored_public()?,
+            };
+            super::block_on(async move {
+                let store = data.open(&settings).await?;
+                let sign = |csaf: &str| key.sign(csaf.as_bytes()).map_err(|e| e.to_string());
+                let signed = store.replace_signing_key("key import", &stored, &sign).await?;
+                store.close().await;
+                eprintln!("the signing key is now {}; {signed} published documents signed again", stored.fingerprint);
+                anyhow::Ok(ExitCode::SUCCESS)
+            })?
+        }
+    }
 }

@@ -107,6 +107,65 @@ async fn documents_from_the_command_line() {
     let list = stdout(&cli(&["advisory", "list"]));
     assert!(list.contains(&format!("{advisory_id}\tactive\t-\tHardening Widget")), "{list}");
 
+    // Moving to an existing key (made with gpg): every published document is signed again, and
+    // the running server serves the new key and signatures.
+    let gpg_home = tempfile::tempdir().unwrap();
+    let gpg = |args: &[&str]| {
+        std::process::Command::new("gpg")
+            .arg("--homedir")
+            .arg(gpg_home.path())
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", "gpg passphrase"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let made = gpg(&["--quick-gen-key", "Acme PSIRT <psirt@acme.example>", "ed25519", "sign", "never"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let exported = gpg(&["--armor", "--export-secret-keys", "psirt@acme.example"]);
+    let key_file = dir.path().join("psirt.asc");
+    std::fs::write(&key_file, &exported.stdout).unwrap();
+    let listed = String::from_utf8(gpg(&["--with-colons", "--list-keys", "psirt@acme.example"]).stdout).unwrap();
+    let gpg_fingerprint = listed.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_owned();
+    let wrong = parapet(
+        &data,
+        &["csaf", "key", "import", key_file.to_str().unwrap()],
+        &[("PARAPET_KEY_FILE_PASSPHRASE", "nope")],
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("passphrase"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    let imported = parapet(
+        &data,
+        &["csaf", "key", "import", key_file.to_str().unwrap()],
+        &[("PARAPET_KEY_FILE_PASSPHRASE", "gpg passphrase")],
+    );
+    assert!(String::from_utf8_lossy(&imported.stderr).contains("2 published documents signed again"), "{imported:?}");
+    let metadata: Value = client
+        .get(format!("{base}/.well-known/csaf/provider-metadata.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["public_openpgp_keys"][0]["fingerprint"], gpg_fingerprint);
+    let index =
+        client.get(format!("{base}/.well-known/csaf/white/index.txt")).send().await.unwrap().text().await.unwrap();
+    for path in index.lines() {
+        let url = format!("{base}/.well-known/csaf/white/{path}");
+        let document = client.get(&url).send().await.unwrap().bytes().await.unwrap();
+        let signature = client.get(format!("{url}.asc")).send().await.unwrap().bytes().await.unwrap();
+        std::fs::write(dir.path().join("doc.json"), &document).unwrap();
+        std::fs::write(dir.path().join("doc.json.asc"), &signature).unwrap();
+        let dir_doc = dir.path().join("doc.json");
+        let dir_sig = dir.path().join("doc.json.asc");
+        let verified = gpg(&["--verify", dir_sig.to_str().unwrap(), dir_doc.to_str().unwrap()]);
+        assert!(verified.status.success(), "{path}: {}", String::from_utf8_lossy(&verified.stderr));
+    }
+
     // Bad input: a clear error naming the field, exit code 2.
     std::fs::write(&advisory, json!({"title": "", "summary": "x"}).to_string()).unwrap();
     let bad = cli(&["advisory", "create", advisory.to_str().unwrap()]);
