@@ -27,6 +27,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/documents", get(list))
         .route("/console/documents/new", get(new_page).post(create))
+        .route("/console/documents/check", post(live_check))
+        .route("/static/editor.js", get(script))
         .route("/console/documents/{id}", get(edit_page).post(save))
         .route("/console/documents/{id}/schedule", post(schedule))
         .route("/console/documents/{id}/publish", post(publish))
@@ -206,6 +208,65 @@ fn describe(e: &ApiError) -> String {
         Some(field) => format!("{field}: {}", e.message),
         None => e.message.clone(),
     }
+}
+
+#[derive(Deserialize)]
+struct CheckForm {
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    kind: String,
+    content: String,
+}
+
+/// What the editor's script shows while typing: the CSAF findings of the unsaved content, or the
+/// first rule it breaks. Nothing is saved.
+async fn live_check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(form): Form<CheckForm>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    if !caller.is_signed_in() {
+        return Err(ApiError::unauthenticated());
+    }
+    caller.require(Permission::EditDocuments)?;
+    caller.check_csrf(&form.csrf)?;
+    let outcome = async {
+        let input = parse_input(&form.content).map_err(|e| ApiError::invalid("content", e))?;
+        let mut document = if form.id.is_empty() {
+            let kind: DocumentKind = form.kind.parse()?;
+            new_document(&state, &input, kind).await?
+        } else {
+            let stored = state.store.document(&caller.viewer, &form.id).await?;
+            stored.document.ok_or_else(|| ApiError::not_found("document"))?
+        };
+        if document.current().is_some_and(|r| r.status.is_published()) {
+            document.revise(parapet_model::Change::Minor, state.clock.now(), "Checking")?;
+        }
+        fill(&state, &caller, input, &mut document).await?;
+        Ok::<_, ApiError>(document)
+    }
+    .await;
+    Ok(axum::Json(match outcome {
+        Ok(document) => {
+            let csaf = parapet_publish::csaf::document(&document, &state.settings.publish_settings());
+            let report = parapet_csaf::validate(&csaf);
+            json!({"valid": report.is_valid(), "errors": report.errors, "warnings": report.warnings.len()})
+        }
+        Err(e) if e.status.is_client_error() => json!({"valid": false, "problem": describe(&e)}),
+        Err(e) => return Err(e),
+    }))
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/editor.js"),
+    )
 }
 
 async fn edit_page(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> PageResult {

@@ -1,4 +1,5 @@
-//! The web console and the public pages: server-rendered HTML that works without JavaScript.
+//! The web console and the public pages: server-rendered HTML that works without JavaScript
+//! (the one script, the document editor's live check, only adds to a page that works without it).
 //!
 //! Templates are compiled into the binary and auto-escaped (minijinja escapes `.html`
 //! templates). Forms carry the session's CSRF token; the sign-in form uses a double-submit

@@ -158,6 +158,33 @@ async fn flow(c: Client, base: String) {
     };
     assert_eq!(by_alice("case.create"), 1, "one case.create by alice in the audit log: {rows:#?}");
     assert_eq!(by_alice("case.transition"), 3, "three case.transition by alice in the audit log: {rows:#?}");
+
+    // ---- the admin writes an advisory: the editor checks it while it is typed ----
+    c.goto(&format!("{base}/console/documents/new")).await.expect("open the editor");
+    wait_for_text(&c, "h1", "New document").await;
+    // The script runs under the page's Content-Security-Policy and checks the starting template.
+    wait_for_text(&c, "#live-check", "Cannot check yet").await;
+    let form = find_form(&c, "form[action='/console/documents/new']").await;
+    field(&form, "select[name='kind']").await.select_by_value("advisory").await.expect("choose advisory");
+    type_into(&form, "content", "{\"title\": ").await;
+    wait_for_text(&c, "#live-check", "not valid document JSON").await;
+    type_into(
+        &form,
+        "content",
+        r#"{"title": "Disable the <b>legacy</b> listener", "summary": "Turn it off.", "category": "configuration", "references": [{"url": "https://acme.example/guide", "summary": "Guide"}]}"#,
+    )
+    .await;
+    wait_for_text(&c, "#live-check", "Valid CSAF 2.0").await;
+    submit(&form, "Save draft").await;
+    let edit_path = wait_for_path(&c, |p| p.starts_with("/console/documents/PSA-")).await;
+    let id = edit_path.trim_start_matches("/console/documents/").to_owned();
+    let publish = find_form(&c, &format!("form[action='/console/documents/{id}/publish']")).await;
+    submit(&publish, "Publish now").await;
+    wait_for_path(&c, |p| p == format!("/documents/{id}")).await;
+    let heading = wait_for_text(&c, "h1", &id).await;
+    assert!(heading.ends_with("Disable the <b>legacy</b> listener"), "escaped title: {heading:?}");
+    c.goto(&format!("{base}/security-updates?kind=advisory")).await.expect("open the guide");
+    wait_for(&c, &format!("a[href='/documents/{id}']")).await;
 }
 
 // ---- steps ----
