@@ -32,15 +32,33 @@ fn describe(problems: &[parapet_csaf::Problem]) -> String {
     text
 }
 
-/// The published revision of an authored document, rendered as CSAF, validated and signed.
-/// `document`'s latest revision must be the one being published (already marked interim or final).
+/// The published revision of an authored document, rendered as CSAF, validated and signed;
+/// with `vex`, followed by one `csaf_vex` document per affected product. `document`'s latest
+/// revision must be the one being published (already marked interim or final). If any of them
+/// fails a mandatory test, none is made.
 pub fn from_document(
     document: &Document,
     settings: &parapet_publish::Settings,
     release_month: Option<&str>,
+    vex: bool,
+    key: &SigningKey,
+) -> Result<Vec<Publication>, Refusal> {
+    let csaf = parapet_publish::csaf::document(document, settings);
+    let mut publications = vec![signed(document, csaf, release_month, key)?];
+    if vex && document.kind == DocumentKind::Bulletin {
+        for (narrowed, csaf) in parapet_publish::csaf::vex(document, settings) {
+            publications.push(signed(&narrowed, csaf, release_month, key)?);
+        }
+    }
+    Ok(publications)
+}
+
+fn signed(
+    document: &Document,
+    csaf: Value,
+    release_month: Option<&str>,
     key: &SigningKey,
 ) -> Result<Publication, Refusal> {
-    let csaf = parapet_publish::csaf::document(document, settings);
     let report = parapet_csaf::validate(&csaf);
     if !report.is_valid() {
         return Err(Refusal::Invalid(report.errors));

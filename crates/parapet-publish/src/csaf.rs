@@ -336,3 +336,73 @@ fn sorted_ids<'e, 'a: 'e>(entries: impl Iterator<Item = &'e Entry<'a>>) -> Vec<S
     ids.dedup();
     ids
 }
+
+/// The ID of a bulletin's VEX document for one product: `PSB-2026-014-VEX-P7`, after the
+/// product's ID, so that it stays the same across revisions.
+pub fn vex_id(document_id: &str, product_id: i64) -> String {
+    format!("{document_id}-VEX-P{product_id}")
+}
+
+/// One `csaf_vex` document per product a bulletin's vulnerabilities affect: the bulletin narrowed
+/// to that product (its versions, the vulnerabilities that affect them, their updates), each with
+/// the product's status per vulnerability and the action to take. Advisories without affected
+/// products have none.
+pub fn vex(document: &Document, settings: &Settings) -> Vec<(Document, Value)> {
+    let mut products: Vec<&parapet_model::Product> = document.products.iter().collect();
+    products.sort_by(|a, b| (&a.vendor_name, &a.name, a.id).cmp(&(&b.vendor_name, &b.name, b.id)));
+    let mut out = Vec::new();
+    for product in products {
+        let versions: Vec<i64> = product.versions.iter().map(|v| v.id).collect();
+        let vulnerabilities: Vec<Vulnerability> = document
+            .vulnerabilities
+            .iter()
+            .filter(|v| v.affected.iter().any(|id| versions.contains(id)))
+            .map(|v| Vulnerability {
+                affected: v.affected.iter().copied().filter(|id| versions.contains(id)).collect(),
+                ..v.clone()
+            })
+            .collect();
+        if vulnerabilities.is_empty() {
+            continue;
+        }
+        let narrowed = Document {
+            id: vex_id(&document.id, product.id),
+            title: format!("{} — VEX for {} {}", document.title, product.vendor_name, product.name),
+            products: vec![product.clone()],
+            vulnerabilities,
+            updates: document.updates.iter().filter(|u| u.product_id == product.id).cloned().collect(),
+            replaces: Vec::new(),
+            ..document.clone()
+        };
+        let mut csaf = self::document(&narrowed, settings);
+        csaf["document"]["category"] = json!("csaf_vex");
+        for v in csaf["vulnerabilities"].as_array_mut().into_iter().flatten() {
+            add_impact_statement(v);
+        }
+        out.push((narrowed, csaf));
+    }
+    out
+}
+
+/// VEX needs a reason beside every "known not affected" (CSAF 6.1.27.9). The bulletin lists the
+/// affected versions explicitly, so the others are not affected by the vendor's own analysis:
+/// that is what the statement says, and no more.
+fn add_impact_statement(vulnerability: &mut Value) {
+    let not_affected: Vec<Value> = vulnerability
+        .pointer("/product_status/known_not_affected")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if not_affected.is_empty() {
+        return;
+    }
+    let statement = json!({
+        "category": "impact",
+        "details": "The vendor has determined that these product versions are not affected by this vulnerability.",
+        "product_ids": not_affected,
+    });
+    match vulnerability.get_mut("threats").and_then(Value::as_array_mut) {
+        Some(threats) => threats.push(statement),
+        None => vulnerability["threats"] = json!([statement]),
+    }
+}

@@ -159,6 +159,8 @@ pub struct PublisherSettings {
     /// ID patterns; `{year}` and `{seq}` (or `{seq:03}` for zero-padding) are filled in.
     pub bulletin_ids: String,
     pub advisory_ids: String,
+    /// Also publish one `csaf_vex` document per product a bulletin affects.
+    pub vex: bool,
     /// Unlocks the provider's OpenPGP signing key, which is stored encrypted with it. Every
     /// server sharing a database needs the same value; when empty, `parapet serve` keeps a
     /// random one in the data folder.
@@ -177,6 +179,7 @@ impl Default for PublisherSettings {
             cna_short_name: String::new(),
             bulletin_ids: "PSB-{year}-{seq:03}".into(),
             advisory_ids: "PSA-{year}-{seq:03}".into(),
+            vex: false,
             key_passphrase: Secret::default(),
         }
     }

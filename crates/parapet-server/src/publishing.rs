@@ -87,10 +87,11 @@ fn key_user_id(state: &AppState) -> String {
 pub fn preparer(
     state: &AppState,
     key: Arc<SigningKey>,
-) -> impl Fn(&Document, Option<&str>) -> Result<Publication, String> {
+) -> impl Fn(&Document, Option<&str>) -> Result<Vec<Publication>, String> {
     let settings = state.settings.publish_settings();
+    let vex = state.settings.publisher.vex;
     move |document, release_month| {
-        parapet_provider::publication::from_document(document, &settings, release_month, &key)
+        parapet_provider::publication::from_document(document, &settings, release_month, vex, &key)
             .map_err(|e| e.to_string())
     }
 }

@@ -72,8 +72,9 @@ pub struct StoredKey {
 }
 
 /// What publishing a document needs from the server: the signed CSAF file made from the
-/// document as it will be published, or the reason it cannot be (a failed mandatory test).
-pub type Prepare<'a> = dyn Fn(&Document, Option<&str>) -> Result<Publication, String> + Send + Sync + 'a;
+/// document as it will be published, then any documents derived from it (VEX per product), or
+/// the reason it cannot be (a failed mandatory test).
+pub type Prepare<'a> = dyn Fn(&Document, Option<&str>) -> Result<Vec<Publication>, String> + Send + Sync + 'a;
 
 const PUBLICATION_COLUMNS: &str = "p.document_id, p.version, p.kind, p.title, p.label, p.path, p.category, p.severity, \
     p.status, p.release_month, p.initial_release, p.current_release, p.csaf, p.sha256, p.sha512, p.signature, p.snapshot";
@@ -539,7 +540,8 @@ impl Store {
     ) -> Result<Page<Publication>, StoreError> {
         let per_page = if query.per_page == 0 { 50 } else { query.per_page.min(500) };
         let page = query.page.max(1);
-        let mut conditions = vec!["p.is_current = 1".to_owned()];
+        // VEX documents are in the provider directory; the guide lists the bulletins they come from.
+        let mut conditions = vec!["p.is_current = 1".to_owned(), "p.category <> 'csaf_vex'".to_owned()];
         let mut args = Vec::new();
         if !viewer.can(Permission::ViewDocuments) {
             conditions.push("p.label IN ('WHITE', 'UNLABELED')".into());
@@ -834,6 +836,24 @@ async fn insert_publication(conn: &mut AnyConnection, p: &Publication) -> Result
     Ok(())
 }
 
+/// A document derived from another at its publication (a VEX document per product): its own row,
+/// made on first publication, and its publication.
+async fn insert_derived(conn: &mut AnyConnection, p: &Publication) -> Result<(), StoreError> {
+    let now = now_ms();
+    sqlx::query::<Any>(
+        "INSERT INTO documents (id, kind, origin, title, status, created_at, updated_at) \
+         VALUES ($1, $2, 'derived', $3, $4, $5, $5) ON CONFLICT (id) DO UPDATE SET title = $3, status = $4, updated_at = $5",
+    )
+    .bind(&p.document_id)
+    .bind(p.kind.as_str())
+    .bind(&p.title)
+    .bind(&p.status)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    insert_publication(conn, p).await
+}
+
 /// Publishes the draft revision of `stored` per its schedule, inside the caller's transaction:
 /// the signed file, the document, the schedule cleared, and the cases it covers disclosed. When
 /// `prepare` refuses, the schedule is cleared and the reason kept instead (unless `manual`, where
@@ -853,10 +873,16 @@ async fn publish_in(
         None => Err("an imported document cannot be published again".to_owned()),
         Some(mut document) => match document.publish(schedule.status, schedule.at) {
             Err(e) => Err(e.message),
-            Ok(number) => prepare(&document, schedule.release_month.as_deref()).map(|p| (document, p, number)),
+            Ok(number) => prepare(&document, schedule.release_month.as_deref()).and_then(|mut all| {
+                if all.is_empty() {
+                    return Err("nothing to publish".to_owned());
+                }
+                let derived = all.split_off(1);
+                Ok((document, all.remove(0), derived, number))
+            }),
         },
     };
-    let (document, publication, number) = match outcome {
+    let (document, publication, derived, number) = match outcome {
         Ok(ready) => ready,
         Err(reason) => {
             if manual.is_none() {
@@ -884,6 +910,9 @@ async fn publish_in(
         }
     };
     insert_publication(conn, &publication).await?;
+    for extra in &derived {
+        insert_derived(conn, extra).await?;
+    }
     sqlx::query::<Any>(
         "UPDATE documents SET title = $2, body = $3, status = $4, scheduled_at = NULL, scheduled_status = NULL, \
          scheduled_release = NULL, schedule_error = NULL, updated_at = $5 WHERE id = $1",

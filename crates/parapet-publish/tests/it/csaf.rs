@@ -100,3 +100,33 @@ fn output_does_not_depend_on_input_order() {
     assert_eq!(parapet_publish::osv::records(&shuffled, &settings), parapet_publish::osv::records(&doc, &settings));
     assert_eq!(parapet_publish::cve::records(&shuffled, &settings), parapet_publish::cve::records(&doc, &settings));
 }
+
+#[test]
+fn vex_per_product() {
+    let bulletin = fixtures::bulletin();
+    let documents = parapet_publish::csaf::vex(&bulletin, &fixtures::settings());
+    let affected_products: std::collections::BTreeSet<i64> = bulletin
+        .vulnerabilities
+        .iter()
+        .flat_map(|v| &v.affected)
+        .filter_map(|id| bulletin.version(*id).map(|(p, _)| p.id))
+        .collect();
+    assert_eq!(documents.len(), affected_products.len(), "one VEX document per affected product");
+    for (narrowed, csaf) in &documents {
+        assert_eq!(csaf["document"]["category"], "csaf_vex");
+        assert_eq!(narrowed.products.len(), 1);
+        assert_eq!(csaf["document"]["tracking"]["id"].as_str(), Some(narrowed.id.as_str()));
+        let text = serde_json::to_string_pretty(csaf).unwrap();
+        let report = parapet_csaf::validate_str(&text).unwrap();
+        assert!(report.errors.is_empty(), "{}: errors {:#?}", narrowed.id, report.errors);
+        // Every vulnerability names this product's status, and only this product's.
+        let vulnerabilities = csaf["vulnerabilities"].as_array().unwrap();
+        assert!(!vulnerabilities.is_empty());
+        for v in vulnerabilities {
+            assert!(v["product_status"].as_object().is_some_and(|s| !s.is_empty()), "{v:#}");
+        }
+    }
+    let ids: Vec<&str> = documents.iter().map(|(d, _)| d.id.as_str()).collect();
+    assert!(ids.iter().all(|id| id.starts_with(&format!("{}-VEX-P", bulletin.id))), "{ids:?}");
+    insta::assert_json_snapshot!("bulletin.vex", documents.first().map(|(_, csaf)| csaf));
+}

@@ -70,8 +70,12 @@ fn gpg(home: &std::path::Path, args: &[&str]) -> std::process::Output {
 #[tokio::test]
 async fn scheduled_bulletin_publishes_itself_signed_and_listed() {
     let clock = Arc::new(ManualClock::new(datetime!(2026-11-26 12:00 UTC)));
-    let app =
-        TestApp::with(|s| s.server.public_url = "https://psirt.acme.example".into()).await.on_clock(clock.clone());
+    let app = TestApp::with(|s| {
+        s.server.public_url = "https://psirt.acme.example".into();
+        s.publisher.vex = true;
+    })
+    .await
+    .on_clock(clock.clone());
     let (publisher, case_id, id) = draft_bulletin(&app).await;
     assert_eq!(id, "PSB-2026-001");
 
@@ -115,15 +119,23 @@ async fn scheduled_bulletin_publishes_itself_signed_and_listed() {
 
     // Index, changes and feed list the document.
     let path = "2026/psb-2026-001.json";
-    assert_eq!(app.get("/.well-known/csaf/white/index.txt", None).await.text(), format!("{path}\n"));
+    let vex_path = "2026/psb-2026-001-vex-p1.json";
+    assert_eq!(app.get("/.well-known/csaf/white/index.txt", None).await.text(), format!("{vex_path}\n{path}\n"));
     assert_eq!(
         app.get("/.well-known/csaf/white/changes.csv", None).await.text(),
-        format!("\"{path}\",\"2026-12-08T17:00:00Z\"\n")
+        format!("\"{vex_path}\",\"2026-12-08T17:00:00Z\"\n\"{path}\",\"2026-12-08T17:00:00Z\"\n")
     );
+    // The VEX document for the product validates and is signed too.
+    let vex = app.get(&format!("/.well-known/csaf/white/{vex_path}"), None).await;
+    assert_eq!(vex.json()["document"]["category"], "csaf_vex");
+    assert!(parapet_csaf::validate_str(&vex.text()).unwrap().is_valid());
+    let vex_signature = app.get(&format!("/.well-known/csaf/white/{vex_path}.asc"), None).await.text();
+    parapet_provider::signing::verify(&key.text(), &vex.body, &vex_signature).unwrap();
     let feed_url = metadata["distributions"][0]["rolie"]["feeds"][0]["url"].as_str().unwrap();
     let feed = app.get(feed_url.strip_prefix("https://psirt.acme.example").unwrap(), None).await.json();
-    let entry = &feed["feed"]["entry"][0];
-    assert_eq!(entry["id"], id);
+    let entries = feed["feed"]["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let entry = entries.iter().find(|e| e["id"] == id.as_str()).unwrap();
     assert_eq!(entry["content"]["src"], format!("https://psirt.acme.example/.well-known/csaf/white/{path}"));
 
     // The document validates, and its hashes and signature match its bytes.

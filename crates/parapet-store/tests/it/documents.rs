@@ -36,8 +36,18 @@ fn bulletin(id: &str, case_id: Option<i64>) -> Document {
     .unwrap()
 }
 
-/// What the server makes at publication, minus the rendering and signing (tested with the server).
-fn fake_publication(document: &Document, release: Option<&str>) -> Result<Publication, String> {
+/// What the server makes at publication, minus the rendering and signing (tested with the server):
+/// the document's file and one derived VEX file.
+fn fake_publication(document: &Document, release: Option<&str>) -> Result<Vec<Publication>, String> {
+    let main = fake_one(document, release)?;
+    let mut vex = main.clone();
+    vex.document_id = format!("{}-VEX-P1", document.id);
+    vex.path = format!("2026/{}.json", vex.document_id.to_lowercase());
+    vex.category = "csaf_vex".into();
+    Ok(vec![main, vex])
+}
+
+fn fake_one(document: &Document, release: Option<&str>) -> Result<Publication, String> {
     let current = document.current().unwrap();
     Ok(Publication {
         document_id: document.id.clone(),
@@ -137,7 +147,18 @@ async fn draft_schedule_publish_and_disclose(store: TestStore) {
     assert_eq!(again.release_month, None, "a revision outside the schedule is out of band");
     let history = store.publication_history(&Viewer::Anonymous, "PSB-2026-001").await.unwrap();
     assert_eq!(history.iter().map(|p| p.version.as_str()).collect::<Vec<_>>(), ["1.0", "1.1"]);
-    assert_eq!(store.provider_entries("WHITE").await.unwrap().len(), 1, "only the current revision is listed");
+    let entries = store.provider_entries("WHITE").await.unwrap();
+    let listed: Vec<(&str, &str)> = entries.iter().map(|p| (p.document_id.as_str(), p.version.as_str())).collect();
+    assert_eq!(
+        listed,
+        [("PSB-2026-001-VEX-P1", "1.1"), ("PSB-2026-001", "1.1")],
+        "current revisions by path, VEX included"
+    );
+    assert_eq!(
+        store.published_documents(&Viewer::Anonymous, &DocumentQuery::default()).await.unwrap().total,
+        1,
+        "the guide lists the bulletin, not its VEX"
+    );
     let file = store.provider_file("WHITE", "2026/psb-2026-001.json").await.unwrap().unwrap();
     assert!(file.csaf.contains("\"1.1\""));
 
@@ -161,7 +182,7 @@ async fn refused_publication_keeps_the_draft(store: TestStore) {
     store.create_document("pub", &bulletin("PSB-2026-002", None)).await.unwrap();
     let schedule = Schedule { at: RELEASE, status: RevisionStatus::Final, release_month: None };
     store.schedule_document("pub", "PSB-2026-002", &schedule).await.unwrap();
-    let refuse = |_: &Document, _: Option<&str>| -> Result<Publication, String> {
+    let refuse = |_: &Document, _: Option<&str>| -> Result<Vec<Publication>, String> {
         Err("6.1.8 at /vulnerabilities/0/scores/0: the CVSS vector does not match its base score".into())
     };
     let outcomes = store.publish_due(RELEASE, &refuse).await.unwrap();
@@ -179,7 +200,7 @@ async fn refused_publication_keeps_the_draft(store: TestStore) {
 }
 
 async fn imports_and_visibility(store: TestStore) {
-    let mut imported = fake_publication(&bulletin("ICSA-24-001-01", None), None).unwrap();
+    let mut imported = fake_one(&bulletin("ICSA-24-001-01", None), None).unwrap();
     imported.document_id = "ICSA-24-001-01".into();
     imported.status = "active".into();
     imported.snapshot = None;
