@@ -8,7 +8,7 @@
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use minijinja::{Value, context};
 use parapet_model::{Document, DocumentKind, Severity};
@@ -308,24 +308,30 @@ async fn snapshot(state: &AppState, caller: &Caller, id: &str) -> Result<Documen
     serde_json::from_str(&snapshot).map_err(ApiError::internal)
 }
 
+type Renderer = fn(&Document, &parapet_publish::Settings) -> Vec<Json>;
+
+/// A published document's OSV or CVE records, from the document as published.
+async fn records(state: &AppState, caller: &Caller, id: &str, render: Renderer) -> Result<Response, ApiError> {
+    let document = snapshot(state, caller, id).await?;
+    let records = render(&document, &state.settings.publish_settings());
+    let body = serde_json::to_string_pretty(&records).unwrap_or_default();
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
 async fn osv(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let document = snapshot(&state, &caller, &id).await?;
-    let records = parapet_publish::osv::records(&document, &state.settings.publish_settings());
-    Ok(([(header::CONTENT_TYPE, "application/json")], serde_json::to_string_pretty(&records).unwrap_or_default()))
+    records(&state, &caller, &id, parapet_publish::osv::records).await
 }
 
 async fn cve_records(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let document = snapshot(&state, &caller, &id).await?;
-    let records = parapet_publish::cve::records(&document, &state.settings.publish_settings());
-    Ok(([(header::CONTENT_TYPE, "application/json")], serde_json::to_string_pretty(&records).unwrap_or_default()))
+) -> Result<Response, ApiError> {
+    records(&state, &caller, &id, parapet_publish::cve::records).await
 }
 
 async fn cve(State(state): State<AppState>, caller: Caller, Path(cve): Path<String>) -> PageResult {

@@ -183,19 +183,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "id", format!("a document {} already exists", document.id)))?;
-        append(
-            &mut tx,
-            actor,
-            "document.create",
-            "document",
-            Some(document.id.clone()),
-            None,
-            Some(summary_json(document)),
-        )
-        .await?;
-        let created = document_in(&mut tx, &document.id, "").await?;
-        tx.commit().await?;
-        Ok(created)
+        finish(tx, actor, "document.create", &document.id, None, Some(summary_json(document))).await
     }
 
     /// Replaces an authored document's content, keeping every published revision as it was
@@ -217,19 +205,8 @@ impl Store {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
-        append(
-            &mut tx,
-            actor,
-            "document.update",
-            "document",
-            Some(document.id.clone()),
-            Some(summary_json(stored)),
-            Some(summary_json(document)),
-        )
-        .await?;
-        let after = document_in(&mut tx, &document.id, "").await?;
-        tx.commit().await?;
-        Ok(after)
+        finish(tx, actor, "document.update", &document.id, Some(summary_json(stored)), Some(summary_json(document)))
+            .await
     }
 
     /// A document with its drafts, for a viewer who may see documents; "not found" otherwise,
@@ -287,19 +264,15 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        append(
-            &mut tx,
+        finish(
+            tx,
             actor,
             "document.schedule",
-            "document",
-            Some(id.to_owned()),
+            id,
             before.schedule.as_ref().map(|s| serde_json::json!(s)),
             Some(serde_json::json!(schedule)),
         )
-        .await?;
-        let after = document_in(&mut tx, id, "").await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 
     /// Cancels a scheduled publication.
@@ -314,19 +287,7 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        append(
-            &mut tx,
-            actor,
-            "document.unschedule",
-            "document",
-            Some(id.to_owned()),
-            before.schedule.as_ref().map(|s| serde_json::json!(s)),
-            None,
-        )
-        .await?;
-        let after = document_in(&mut tx, id, "").await?;
-        tx.commit().await?;
-        Ok(after)
+        finish(tx, actor, "document.unschedule", id, before.schedule.as_ref().map(|s| serde_json::json!(s)), None).await
     }
 
     /// Publishes, one transaction each, every document whose scheduled instant is at or before
@@ -725,6 +686,21 @@ impl Store {
         tx.commit().await?;
         Ok(signed)
     }
+}
+
+/// Writes a change's audit entry, commits, and returns the document as it now is.
+async fn finish(
+    mut tx: sqlx::Transaction<'static, Any>,
+    actor: &str,
+    action: &str,
+    id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<StoredDocument, StoreError> {
+    append(&mut tx, actor, action, "document", Some(id.to_owned()), before, after).await?;
+    let now = document_in(&mut tx, id, "").await?;
+    tx.commit().await?;
+    Ok(now)
 }
 
 fn may_read_label(viewer: &Viewer, label: &str) -> bool {
