@@ -4,8 +4,8 @@
 # On a fresh Debian machine it first installs what the tests need (PostgreSQL for a throwaway
 # cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test, rpm and the apt
 # package lists as references for the version tests, debootstrap for a Debian root filesystem,
-# cargo-audit for the Cargo.lock agreement test). Extra arguments go to `cargo test`, e.g.
-# `scripts/test.sh -p parapet-store`.
+# GnuPG to check the CSAF provider's signatures, cargo-audit for the Cargo.lock agreement
+# test). Extra arguments go to `cargo test`, e.g. `scripts/test.sh -p parapet-store`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,7 @@ command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
 command -v rpm >/dev/null 2>&1 || packages+=(rpm)
 [ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
+command -v gpg >/dev/null 2>&1 || packages+=(gnupg)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 # The version tests compare against dpkg on every version in the machine's apt lists.
