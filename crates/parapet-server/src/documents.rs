@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/{id}/preview", get(preview))
         .route("/api/v1/documents/{id}/schedule", post(schedule).delete(unschedule))
         .route("/api/v1/documents/{id}/publish", post(publish))
+        .route("/api/v1/documents/{id}/withdraw", post(withdraw))
         .route("/api/v1/releases", get(releases))
         .route("/api/v1/csaf/validate", post(validate).layer(csaf_limit))
         .route("/api/v1/csaf/import", post(import).layer(csaf_limit))
@@ -378,6 +379,36 @@ async fn publish(
     let published =
         state.store.publish_document(&caller.actor(), &id, input.status, state.clock.now(), &prepare).await?;
     Ok((StatusCode::CREATED, axum::Json(published)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WithdrawInput {
+    /// Why, as the new revision's summary line.
+    reason: String,
+    /// The document that replaces this one, if any: the revision marks it superseded.
+    #[serde(default)]
+    superseded_by: Option<String>,
+}
+
+/// Starts the revision that withdraws the document, or marks it superseded by another. It is a
+/// draft like any revision: publish or schedule it to make it public.
+async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<WithdrawInput>,
+) -> ApiResult<impl IntoResponse> {
+    caller.require(Permission::EditDocuments)?;
+    let stored = state.store.document(&caller.viewer, &id).await?;
+    let mut document =
+        stored.document.ok_or_else(|| ApiError::invalid("id", "an imported document cannot be withdrawn here"))?;
+    let now = state.clock.now();
+    match input.superseded_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(by) => document.supersede(by, now, &input.reason)?,
+        None => document.withdraw(now, &input.reason)?,
+    };
+    Ok(axum::Json(state.store.update_document(&caller.actor(), &document).await?))
 }
 
 async fn releases(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {

@@ -65,6 +65,17 @@ enum DocumentCommand {
     },
     /// Cancel a scheduled publication.
     Unschedule { id: String },
+    /// Start the revision that withdraws the document (or, with --superseded-by, marks it
+    /// superseded); publish or schedule it like any revision.
+    Withdraw {
+        id: String,
+        /// Why: the revision's summary line.
+        #[arg(long)]
+        reason: String,
+        /// The document that replaces this one.
+        #[arg(long, value_name = "ID")]
+        superseded_by: Option<String>,
+    },
     /// Publish the draft revision now (an out-of-band release).
     Publish {
         id: String,
@@ -267,6 +278,17 @@ async fn execute(kind: DocumentKind, command: DocumentCommand, client: &Client) 
         DocumentCommand::Unschedule { id } => {
             client.call(Method::DELETE, &format!("/documents/{id}/schedule"), None).await?;
             eprintln!("{id}: no longer scheduled");
+        }
+        DocumentCommand::Withdraw { id, reason, superseded_by } => {
+            let current = client.call(Method::GET, &format!("/documents/{id}"), None).await?;
+            check_kind(&current)?;
+            let body = json!({"reason": reason, "superseded_by": superseded_by});
+            let updated = client.call(Method::POST, &format!("/documents/{id}/withdraw"), Some(body)).await?;
+            let revision = updated.pointer("/document/revisions").and_then(Value::as_array).and_then(|r| r.last());
+            eprintln!(
+                "{id}: revision {} (draft) withdraws it; publish or schedule it to make it public",
+                revision.and_then(|r| r["number"].as_str()).unwrap_or("?")
+            );
         }
         DocumentCommand::Publish { id, status } => {
             let published = client

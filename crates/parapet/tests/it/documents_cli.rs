@@ -74,6 +74,14 @@ async fn documents_from_the_command_line() {
     let published = cli(&["bulletin", "publish", &id]);
     assert!(published.status.success(), "{}", String::from_utf8_lossy(&published.stderr));
 
+    // Withdrawing is a revision too: a draft, then published; the history stays.
+    let withdrawn = cli(&["bulletin", "withdraw", &id, "--reason", "The update was re-released as PSB-2026-002"]);
+    assert!(withdrawn.status.success(), "{}", String::from_utf8_lossy(&withdrawn.stderr));
+    assert!(cli(&["bulletin", "publish", &id]).status.success());
+    let shown: Value = serde_json::from_slice(&cli(&["bulletin", "show", &id]).stdout).unwrap();
+    assert_eq!(shown["status"], "withdrawn");
+    assert_eq!(shown["document"]["revisions"].as_array().unwrap().len(), 2);
+
     // An advisory scheduled two seconds ahead is published by the running server.
     let advisory = dir.path().join("advisory.json");
     std::fs::write(
@@ -142,7 +150,7 @@ async fn documents_from_the_command_line() {
         &["csaf", "key", "import", key_file.to_str().unwrap()],
         &[("PARAPET_KEY_FILE_PASSPHRASE", "gpg passphrase")],
     );
-    assert!(String::from_utf8_lossy(&imported.stderr).contains("2 published documents signed again"), "{imported:?}");
+    assert!(String::from_utf8_lossy(&imported.stderr).contains("3 published files (every revision) signed again"), "{imported:?}");
     let metadata: Value = client
         .get(format!("{base}/.well-known/csaf/provider-metadata.json"))
         .send()
