@@ -276,12 +276,6 @@ async fn document(State(state): State<AppState>, caller: Caller, Path(id): Path<
     let csaf: Json = serde_json::from_str(&published.csaf).map_err(ApiError::internal)?;
     let file = published.path.rsplit('/').next().unwrap_or_default().to_owned();
     let csaf_url = format!("/.well-known/csaf/{}/{}", published.label.to_lowercase(), published.path);
-    let history = state.store.publication_history(&caller.viewer, &id).await?;
-    let versions: Vec<Value> = history
-        .iter()
-        .rev()
-        .map(|p| context! { version => p.version, released => fmt_time(p.current_release) })
-        .collect();
     let title = published.title.clone();
     page(
         &state,
@@ -296,7 +290,6 @@ async fn document(State(state): State<AppState>, caller: Caller, Path(id): Path<
             file,
             authored => published.snapshot.is_some(),
             sha256 => published.sha256,
-            versions,
         },
     )
 }
