@@ -318,8 +318,22 @@ impl Store {
                 return Ok(done);
             };
             let stored = document_in(&mut tx, &id, "").await?;
-            let outcome = publish_in(&mut tx, "scheduler", stored, None, prepare).await?;
-            tx.commit().await?;
+            let outcome = match publish_in(&mut tx, "scheduler", stored, None, prepare).await {
+                Ok(outcome) => {
+                    tx.commit().await?;
+                    outcome
+                }
+                // A rule the database enforces (another document already has its file name):
+                // nothing of the publication is kept, and the schedule is refused with the reason.
+                Err(StoreError::Invalid(e)) => {
+                    tx.rollback().await?;
+                    let mut tx = self.write_tx().await?;
+                    refuse_schedule(&mut tx, "scheduler", &id, &e.message).await?;
+                    tx.commit().await?;
+                    Err(e.message)
+                }
+                Err(e) => return Err(e),
+            };
             done.push((id, outcome));
         }
     }
@@ -862,25 +876,7 @@ async fn publish_in(
         Ok(ready) => ready,
         Err(reason) => {
             if manual.is_none() {
-                sqlx::query::<Any>(
-                    "UPDATE documents SET scheduled_at = NULL, scheduled_status = NULL, scheduled_release = NULL, \
-                     schedule_error = $2, updated_at = $3 WHERE id = $1",
-                )
-                .bind(&id)
-                .bind(&reason)
-                .bind(now_ms())
-                .execute(&mut *conn)
-                .await?;
-                append(
-                    conn,
-                    actor,
-                    "document.publish_refused",
-                    "document",
-                    Some(id.clone()),
-                    None,
-                    Some(serde_json::json!({"reason": reason})),
-                )
-                .await?;
+                refuse_schedule(conn, actor, &id, &reason).await?;
             }
             return Ok(Err(reason));
         }
@@ -917,6 +913,30 @@ async fn publish_in(
     .await?;
     disclose_cases(conn, actor, &document).await?;
     Ok(Ok(number.to_string()))
+}
+
+/// Clears a schedule that cannot be carried out and keeps the reason for the console, so that the
+/// scheduler does not retry it forever.
+async fn refuse_schedule(conn: &mut AnyConnection, actor: &str, id: &str, reason: &str) -> Result<(), StoreError> {
+    sqlx::query::<Any>(
+        "UPDATE documents SET scheduled_at = NULL, scheduled_status = NULL, scheduled_release = NULL, \
+         schedule_error = $2, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    append(
+        conn,
+        actor,
+        "document.publish_refused",
+        "document",
+        Some(id.to_owned()),
+        None,
+        Some(serde_json::json!({"reason": reason})),
+    )
+    .await
 }
 
 /// The publication is the disclosure: the cases the document covers that are still open move to

@@ -230,6 +230,22 @@ async fn imports_and_visibility(store: TestStore) {
     assert!(store.publication(&Viewer::Anonymous, "ICSA-24-002-01").await.is_err());
     assert!(store.publication(&staff(Role::Auditor), "ICSA-24-002-01").await.is_ok());
 
+    // A scheduled document whose file name is taken is refused, not retried forever.
+    let mut taken = imported.clone();
+    taken.document_id = "psb-2026-009".into();
+    taken.path = "2026/psb-2026-009.json".into();
+    store.import_publication("importer", &taken).await.unwrap();
+    store.create_document("pub", &bulletin("PSB-2026-009", None)).await.unwrap();
+    let schedule = Schedule { at: RELEASE, status: RevisionStatus::Final, release_month: None };
+    store.schedule_document("pub", "PSB-2026-009", &schedule).await.unwrap();
+    let outcomes = store.publish_due(RELEASE, &fake_publication).await.unwrap();
+    assert_eq!(outcomes.len(), 1);
+    let reason = outcomes[0].1.as_ref().unwrap_err();
+    assert!(reason.contains("already published as white/2026/psb-2026-009.json"), "{reason}");
+    let refused = store.document(&staff(Role::Publisher), "PSB-2026-009").await.unwrap();
+    assert_eq!((refused.status.as_str(), refused.schedule.is_none()), ("unpublished", true));
+    assert!(store.publish_due(RELEASE, &fake_publication).await.unwrap().is_empty());
+
     // Writing over an authored document by import is refused.
     store.create_document("pub", &bulletin("PSB-2026-003", None)).await.unwrap();
     let mut over = imported.clone();

@@ -269,7 +269,10 @@ fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
                 let sign = |csaf: &str| key.sign(csaf.as_bytes()).map_err(|e| e.to_string());
                 let signed = store.replace_signing_key("key import", &stored, &sign).await?;
                 store.close().await;
-                eprintln!("the signing key is now {}; {signed} published files (every revision) signed again", stored.fingerprint);
+                eprintln!(
+                    "the signing key is now {}; {signed} published files (every revision) signed again",
+                    stored.fingerprint
+                );
                 anyhow::Ok(ExitCode::SUCCESS)
             })?
         }

@@ -150,7 +150,10 @@ async fn documents_from_the_command_line() {
         &["csaf", "key", "import", key_file.to_str().unwrap()],
         &[("PARAPET_KEY_FILE_PASSPHRASE", "gpg passphrase")],
     );
-    assert!(String::from_utf8_lossy(&imported.stderr).contains("3 published files (every revision) signed again"), "{imported:?}");
+    assert!(
+        String::from_utf8_lossy(&imported.stderr).contains("3 published files (every revision) signed again"),
+        "{imported:?}"
+    );
     let metadata: Value = client
         .get(format!("{base}/.well-known/csaf/provider-metadata.json"))
         .send()
