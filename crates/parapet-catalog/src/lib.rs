@@ -4,6 +4,7 @@
 //!   security suites. Plain data.
 //! - [`sources`]: readers of OSV records, apt repository metadata, Debian's DSA/DLA lists,
 //!   Alpine's secdb and CSAF documents, each a pure function over one file.
+//! - [`source`]: the sources a server's catalog is synced from, as configured.
 //! - [`build`]: builds a catalog from paths (folders, zips, compressed apt lists).
 //! - [`file`]: the catalog file format, versioned.
 //! - [`matching`]: an index over a catalog that answers "what affects this package at this
@@ -15,11 +16,13 @@ mod error;
 pub mod file;
 pub mod matching;
 pub mod model;
+pub mod source;
 pub mod sources;
 
 pub use error::CatalogError;
 pub use matching::{Index, Installed, Match, MatchKind};
 pub use model::{Advisory, AdvisoryKind, Affected, Catalog, SourceKind, SourceSummary, Status, StoredRange, Update};
+pub use source::{Classification, SourceSpec, SourceType};
 
 /// A package name as the catalog keys it: PyPI names normalised as PEP 503 says (case and runs
 /// of `-`, `_`, `.` do not matter), others as written.

@@ -83,6 +83,8 @@ pub enum Permission {
     EditDocuments,
     /// Schedule and publish them, import CSAF documents, manage the signing key.
     PublishDocuments,
+    /// Add, change, remove and sync the catalog's sources.
+    ManageSources,
 }
 
 impl Permission {
@@ -95,6 +97,7 @@ impl Permission {
                 | Permission::ManageUsers
                 | Permission::EditDocuments
                 | Permission::PublishDocuments
+                | Permission::ManageSources
         )
     }
 }

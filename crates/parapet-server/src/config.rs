@@ -42,6 +42,7 @@ pub struct Settings {
     pub cve: CveSettings,
     pub publisher: PublisherSettings,
     pub releases: ReleaseSettings,
+    pub catalog: CatalogSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -210,6 +211,20 @@ impl Default for ReleaseSettings {
     }
 }
 
+/// Syncing the update catalog.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogSettings {
+    /// How often the scheduler looks for sources due for a sync.
+    pub check_seconds: u64,
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        CatalogSettings { check_seconds: 30 }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}")]
@@ -218,7 +233,8 @@ pub enum ConfigError {
     Invalid { origin: String, message: String },
 }
 
-const SECTIONS: [&str; 8] = ["server", "database", "auth", "intake", "security_txt", "cve", "publisher", "releases"];
+const SECTIONS: [&str; 9] =
+    ["server", "database", "auth", "intake", "security_txt", "cve", "publisher", "releases", "catalog"];
 
 impl Settings {
     /// Loads defaults, then `file` if given, then `PARAPET_*` variables from `env`.

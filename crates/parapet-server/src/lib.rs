@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod documents;
 mod editor;
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes(&state))
         .merge(pages::routes(&state))
         .merge(provider::routes())
+        .merge(catalog::routes())
         .merge(editor::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(guide::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .route("/healthz", get(ops::healthz))
@@ -104,6 +106,7 @@ pub async fn serve(
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(publishing::scheduler(state.clone(), stop_rx.clone()));
+    let syncs = tokio::spawn(catalog::scheduler(state.clone(), stop_rx.clone()));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut stopped = stop_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -113,6 +116,7 @@ pub async fn serve(
     let server = tokio::spawn(async move { server.await });
     let _ = stopped.wait_for(|s| *s).await;
     let _ = scheduler.await;
+    let _ = syncs.await;
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined.map_err(std::io::Error::other)?,
         Err(_) => {

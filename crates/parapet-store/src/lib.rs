@@ -12,6 +12,7 @@
 mod audit;
 mod backend;
 mod cases;
+mod catalog;
 mod documents;
 mod error;
 mod products;
@@ -20,6 +21,11 @@ mod users;
 pub use audit::{AuditEntry, AuditQuery};
 pub use backend::Backend;
 pub use cases::{Attachment, CaseCounts, CaseQuery, CaseSort, Message, NewAttachment, NewCase};
+pub use catalog::{
+    CatalogBatch, CatalogEntry, CatalogQuery, CatalogRecord, CatalogUpdate, ChangeFeed, DocumentState, FeedCursor,
+    LeaseError, RecordChange, RecordFeedItem, Rejection, SourceLease, StoredSource, SyncCounts, SyncRun, UpdateChange,
+    UpdateFeedItem, UpdateQuery,
+};
 pub use documents::{DocumentQuery, Prepare, Schedule, StoredDocument, StoredKey};
 pub use error::StoreError;
 pub use users::{ApiToken, Session, User};

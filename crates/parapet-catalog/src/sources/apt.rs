@@ -18,6 +18,22 @@ pub struct Release {
     pub suite: String,
     pub codename: String,
     pub version: String,
+    pub components: Vec<String>,
+    pub architectures: Vec<String>,
+    /// `Date:` and `Valid-Until:` as written (RFC 2822).
+    pub date: String,
+    pub valid_until: String,
+    /// The `SHA256:` table: every index file of the suite with its size and digest.
+    pub sha256: Vec<IndexFile>,
+}
+
+/// One line of a `Release` file's `SHA256:` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    /// Relative to the suite's folder: `main/binary-amd64/Packages.xz`.
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 impl Release {
@@ -61,18 +77,37 @@ pub fn parse_release(text: &str) -> Release {
         Some(at) if text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") => &text[at + 2..],
         _ => text,
     };
+    let mut in_sha256 = false;
     for line in body.lines() {
         if line.is_empty() || line.starts_with("-----BEGIN PGP SIGNATURE") {
             break;
         }
+        if line.starts_with([' ', '\t']) {
+            if in_sha256 {
+                let mut fields = line.split_whitespace();
+                if let (Some(sha256), Some(size), Some(path)) = (fields.next(), fields.next(), fields.next())
+                    && let Ok(size) = size.parse()
+                {
+                    release.sha256.push(IndexFile { path: path.to_owned(), size, sha256: sha256.to_ascii_lowercase() });
+                }
+            }
+            continue;
+        }
+        in_sha256 = false;
         let Some((key, value)) = line.split_once(':') else { continue };
         let value = value.trim().to_owned();
+        let words = |value: &str| value.split_whitespace().map(str::to_owned).collect();
         match key {
             "Origin" => release.origin = value,
             "Label" => release.label = value,
             "Suite" => release.suite = value,
             "Codename" => release.codename = value,
             "Version" => release.version = value,
+            "Components" => release.components = words(&value),
+            "Architectures" => release.architectures = words(&value),
+            "Date" => release.date = value,
+            "Valid-Until" => release.valid_until = value,
+            "SHA256" => in_sha256 = true,
             _ => {}
         }
     }

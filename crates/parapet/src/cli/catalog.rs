@@ -20,6 +20,18 @@ pub enum CatalogCommand {
     Build(BuildArgs),
     /// Describe a catalog file: when it was built, and what each source gave.
     Info(InfoArgs),
+    /// Write the server's catalog (what its sources synced) as the catalog file `parapet scan
+    /// --catalog` reads; written whole or not at all.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Where to write the catalog.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    data: super::DataArgs,
 }
 
 const BUILD_EXAMPLES: &str = "Examples:
@@ -71,7 +83,27 @@ pub fn run(command: CatalogCommand) -> anyhow::Result<ExitCode> {
     match command {
         CatalogCommand::Build(args) => build(args),
         CatalogCommand::Info(args) => info(args),
+        CatalogCommand::Export(args) => export(args),
     }
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let catalog = super::block_on(async {
+        let store = args.data.open(&args.data.settings()?).await?;
+        let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
+        anyhow::Ok(store.catalog_snapshot(now).await?)
+    })??;
+    parapet_catalog::file::write(&args.out, &catalog)?;
+    eprintln!(
+        "wrote {}: {} advisories, {} security updates from {} sources in {:.2} s",
+        args.out.display(),
+        catalog.advisories.len(),
+        catalog.updates.len(),
+        catalog.sources.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {

@@ -28,6 +28,24 @@ pub enum CsafCommand {
     /// The trusted provider's OpenPGP signing key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Check a CSAF provider's conformance to the distribution requirements 1 to 23 of CSAF 2.0
+    /// (section 7.1): each requirement passes, fails (with what failed), cannot be checked from
+    /// here (TLS on a loopback address, DNS without a domain) or does not apply (aggregator
+    /// requirements, optional parts not used).
+    ///
+    /// URL is the provider's domain or its provider-metadata.json. Exit code 0 when no
+    /// requirement fails, 1 when one does, 2 when no provider metadata can be found.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    url: String,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Check at most this many documents (all by default).
+    #[arg(long, value_name = "N")]
+    max_documents: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,6 +99,7 @@ pub fn run(command: CsafCommand) -> anyhow::Result<ExitCode> {
     match command {
         CsafCommand::Validate(args) => validate(args),
         CsafCommand::Import(args) => import(args),
+        CsafCommand::Check(args) => check(args),
         CsafCommand::Key(command) => key(command),
     }
 }
@@ -277,4 +296,32 @@ fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
             })?
         }
     }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let report = super::block_on(async {
+        let fetcher = parapet_sync::Fetcher::new(parapet_sync::FetchOptions::default())?;
+        let options = parapet_sync::check::CheckOptions { max_documents: args.max_documents };
+        parapet_sync::check::check_provider(&fetcher, &args.url, &options).await.map_err(anyhow::Error::msg)
+    })??;
+    let mut out = std::io::stdout().lock();
+    if args.format == Format::Json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        writeln!(out, "{}", report.metadata_url.as_deref().unwrap_or(&report.url))?;
+        writeln!(
+            out,
+            "role {}, {} documents checked\n",
+            report.role.as_deref().unwrap_or("not given"),
+            report.documents_checked
+        )?;
+        for requirement in &report.requirements {
+            writeln!(out, "{:>3} {:<44} {}", requirement.number, requirement.title, requirement.result.as_str())?;
+            for message in &requirement.messages {
+                writeln!(out, "      {message}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -7,6 +7,7 @@ mod document;
 mod progress;
 mod scan;
 mod serve;
+mod source;
 mod token;
 mod user;
 mod version;
@@ -35,6 +36,10 @@ const EXAMPLES: &str = "Examples:
   parapet bulletin schedule PSB-2026-001 --at next-release
   # Move an existing CSAF archive into the trusted provider directory
   parapet csaf import old-advisories/
+  # Keep a catalog of upstream advisories, and scan against it
+  parapet source add rustsec --kind osv --url https://osv-vulnerabilities.storage.googleapis.com/crates.io/all.zip
+  parapet source sync rustsec
+  parapet catalog export --out catalog.ppc && parapet scan --catalog catalog.ppc .
 
 Exit codes: 0 success, 1 a check you asked about failed, 2 usage or runtime error.";
 
@@ -74,6 +79,10 @@ enum Command {
     /// Build and inspect the offline vulnerability catalog that `parapet scan` reads.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
+    /// Sources the server's catalog is synced from: CSAF providers, OSV databases, apt
+    /// repositories, Debian and Alpine lists, other Parapet servers.
+    #[command(subcommand)]
+    Source(source::SourceCommand),
     /// Check CSAF 2.0 documents against the specification's tests, and import them.
     #[command(subcommand)]
     Csaf(csaf::CsafCommand),
@@ -183,6 +192,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Catalog(command) => catalog::run(command),
         Command::Scan(args) => scan::run(args),
         Command::Csaf(command) => csaf::run(command),
+        Command::Source(command) => source::run(command),
         Command::Bulletin(args) => document::run(parapet_model::DocumentKind::Bulletin, args),
         Command::Advisory(args) => document::run(parapet_model::DocumentKind::Advisory, args),
         Command::Completions { shell } => {

@@ -1,0 +1,1 @@
+//! Sync tests against real HTTP servers on loopback.
