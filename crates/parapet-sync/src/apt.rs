@@ -75,26 +75,38 @@ async fn sync_suite(context: &mut Context<'_>, base: &str, suite: &str, keys: &K
     };
     for component in &release.components {
         for arch in &architectures {
-            let Some(file) = best_index(&release, component, arch) else { continue };
-            let document = format!("{suite}/{}", file.path);
+            let candidates = index_candidates(&release, component, arch);
+            let Some(first) = candidates.first() else { continue };
+            // The suite's index for this component and architecture, however it is compressed.
+            let document = format!("{suite}/{}", index_stem(&first.path));
             let known =
                 context.store.document_states(context.lease.source.id, Some(std::slice::from_ref(&document))).await?;
-            if known.get(&document).is_some_and(|state| state.digest == file.sha256) {
+            if candidates.iter().any(|file| known.get(&document).is_some_and(|state| state.digest == file.sha256)) {
                 context.unchanged(1);
                 continue;
             }
-            let url = format!("{dists}/{}", file.path);
-            let body = match context.fetcher.get(&url, file.size.min(context.spec().document_limit())).await {
-                Ok(body) => body,
-                Err(e) => {
-                    context.reject(url, e.to_string());
-                    continue;
+            let mut fetched = None;
+            let mut failures = Vec::new();
+            for file in &candidates {
+                let url = format!("{dists}/{}", file.path);
+                match context.fetcher.get_optional(&url, file.size.min(context.spec().document_limit())).await {
+                    Ok(Some(body)) if body.len() as u64 == file.size && crate::sha256_hex(&body) == file.sha256 => {
+                        fetched = Some((file.clone(), body));
+                        break;
+                    }
+                    Ok(Some(_)) => {
+                        failures.push(format!("{url}: does not match its size and SHA-256 in the signed Release file"))
+                    }
+                    // apt too tries the next compression when one is missing.
+                    Ok(None) => failures.push(format!("{url}: not found")),
+                    Err(e) => failures.push(e.to_string()),
                 }
-            };
-            if body.len() as u64 != file.size || crate::sha256_hex(&body) != file.sha256 {
-                context.reject(url, "the index does not match its size and SHA-256 in the signed Release file");
-                continue;
             }
+            let Some((file, body)) = fetched else {
+                context.reject(format!("{dists}/{}", index_stem(&first.path)), failures.join("; "));
+                continue;
+            };
+            let url = format!("{dists}/{}", file.path);
             let (path, ecosystem_of, suite_name) = (file.path.clone(), ecosystem.clone(), release.name().to_owned());
             let index = tokio::task::spawn_blocking(move || -> Result<apt::Index, String> {
                 let text = decompress(&path, &body)?;
@@ -189,10 +201,28 @@ fn parse_date(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
     OffsetDateTime::parse(&text, &Rfc2822)
 }
 
-/// The `Packages` index of a component and architecture in the smallest form this reads.
-fn best_index<'r>(release: &'r Release, component: &str, arch: &str) -> Option<&'r IndexFile> {
-    let stem = format!("{component}/binary-{arch}/Packages");
-    [".xz", ".gz", ""].iter().find_map(|ext| release.sha256.iter().find(|f| f.path == format!("{stem}{ext}")))
+/// The `Packages` indices of a component and architecture the `Release` lists, smallest form
+/// first. Debian's security suite names its components `updates/main` but lists their files
+/// under `main/`: both are tried.
+fn index_candidates(release: &Release, component: &str, arch: &str) -> Vec<IndexFile> {
+    let short = component.rsplit('/').next().unwrap_or(component);
+    let mut candidates = Vec::new();
+    for name in [component, short] {
+        let stem = format!("{name}/binary-{arch}/Packages");
+        for ext in [".xz", ".gz", ""] {
+            if let Some(file) = release.sha256.iter().find(|f| f.path == format!("{stem}{ext}"))
+                && !candidates.contains(file)
+            {
+                candidates.push(file.clone());
+            }
+        }
+    }
+    candidates
+}
+
+/// An index's path without its compression.
+fn index_stem(path: &str) -> &str {
+    path.trim_end_matches(".xz").trim_end_matches(".gz")
 }
 
 fn decompress(path: &str, body: &[u8]) -> Result<String, String> {

@@ -176,7 +176,13 @@ async fn list(format: Format, data: super::DataArgs) -> anyhow::Result<ExitCode>
     let sources = store.sources().await?;
     let mut out = std::io::stdout().lock();
     if format == Format::Json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&sources.iter().map(parapet_server::catalog::source_view).collect::<Vec<_>>())?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(
+                &sources.iter().map(parapet_server::catalog::source_view).collect::<Vec<_>>()
+            )?
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     if sources.is_empty() {
