@@ -6,6 +6,7 @@
 mod accounts;
 mod audit;
 mod cases;
+mod catalog;
 mod documents;
 mod products;
 
