@@ -240,13 +240,18 @@ impl Provider {
         }
         json!({
             "canonical_url": self.metadata_url(),
-            "distributions": [{
-                "rolie": {
-                    "categories": categories,
-                    "feeds": feeds,
-                    "services": [self.service_url()],
-                }
-            }],
+            // The same TLP:WHITE documents are also a directory (index.txt, changes.csv and a
+            // folder per year), for consumers that read those rather than ROLIE.
+            "distributions": [
+                {
+                    "rolie": {
+                        "categories": categories,
+                        "feeds": feeds,
+                        "services": [self.service_url()],
+                    }
+                },
+                {"directory_url": format!("{}/{}", self.base_url, Label::White.folder())}
+            ],
             "last_updated": timestamp(last_updated),
             "list_on_CSAF_aggregators": true,
             "metadata_version": "2.0",

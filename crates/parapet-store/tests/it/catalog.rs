@@ -123,6 +123,9 @@ async fn leases_batches_and_idempotence(store: TestStore) {
     assert!(store.catalog_entry("B").await.unwrap().is_none());
 }
 
+/// A search (text, ecosystem, package, minimum severity) and what it finds (total, entry IDs).
+type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<Severity>, (i64, Vec<&'a str>));
+
 async fn entries_merge_aliases_and_search(store: TestStore) {
     for name in ["ghsa", "debian", "cisa"] {
         store.add_source("admin", &SourceSpec::new(name, SourceType::Osv, format!("/srv/{name}"))).await.unwrap();
@@ -169,7 +172,7 @@ async fn entries_merge_aliases_and_search(store: TestStore) {
             (page.total, page.items.into_iter().map(|e| e.id).collect::<Vec<_>>())
         }
     };
-    let cases: [(Option<&str>, Option<&str>, Option<&str>, Option<Severity>, (i64, Vec<&str>)); 7] = [
+    let cases: [Case; 7] = [
         (None, None, None, None, (3, vec!["GHSA-dddd-eeee-ffff", "DSA-6000-1", "CVE-2026-100"])),
         (Some("CVE-2026-100"), None, None, None, (2, vec!["DSA-6000-1", "CVE-2026-100"])),
         (Some("ghsa-aaaa-bbbb-cccc"), None, None, None, (1, vec!["CVE-2026-100"])),

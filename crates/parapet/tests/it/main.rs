@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod audit_agreement;
+mod catalog_cli;
 mod csaf_import;
 mod documents_cli;
 mod scan_cli;
@@ -47,8 +48,19 @@ impl Drop for Server {
 /// Starts `parapet serve` on a port the server picks itself (so that parallel tests never race for
 /// one), learns the address from its stderr, and waits until /readyz answers.
 async fn serve(data: &Path, env: &[(&str, &str)]) -> (Server, String) {
+    serve_on(data, "127.0.0.1:0", env).await
+}
+
+/// A port free now, for a server that must keep its address across restarts (or know it before
+/// it starts, for its public URL).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Like [`serve`], on the address given.
+async fn serve_on(data: &Path, listen: &str, env: &[(&str, &str)]) -> (Server, String) {
     let mut command = Command::new(BIN);
-    command.args(["serve", "--listen", "127.0.0.1:0", "--data"]).arg(data).stdout(Stdio::null()).stderr(Stdio::piped());
+    command.args(["serve", "--listen", listen, "--data"]).arg(data).stdout(Stdio::null()).stderr(Stdio::piped());
     command.env_remove("PARAPET_DATABASE_URL");
     for (k, v) in env {
         command.env(k, v);
