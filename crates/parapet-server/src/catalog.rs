@@ -7,7 +7,7 @@
 //! are staff business.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
 
+use crate::api::Params;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
@@ -68,7 +69,7 @@ impl EntryParams {
     }
 }
 
-async fn entries(State(state): State<AppState>, Query(params): Query<EntryParams>) -> ApiResult<impl IntoResponse> {
+async fn entries(State(state): State<AppState>, Params(params): Params<EntryParams>) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(state.store.catalog_entries(&params.to_query()?).await?))
 }
 
@@ -87,7 +88,7 @@ struct UpdateParams {
     per_page: Option<u32>,
 }
 
-async fn updates(State(state): State<AppState>, Query(params): Query<UpdateParams>) -> ApiResult<impl IntoResponse> {
+async fn updates(State(state): State<AppState>, Params(params): Params<UpdateParams>) -> ApiResult<impl IntoResponse> {
     let per_page = params.per_page.unwrap_or(100);
     if !(1..=1000).contains(&per_page) {
         return Err(ApiError::invalid("per_page", "must be between 1 and 1000"));
@@ -111,7 +112,7 @@ struct ChangeParams {
 
 /// The change feed: rows changed after the cursor, in commit order. A downstream server sends
 /// back the cursor of the page it applied.
-async fn changes(State(state): State<AppState>, Query(params): Query<ChangeParams>) -> ApiResult<impl IntoResponse> {
+async fn changes(State(state): State<AppState>, Params(params): Params<ChangeParams>) -> ApiResult<impl IntoResponse> {
     let cursor = FeedCursor::decode(params.cursor.as_deref().unwrap_or(""))
         .ok_or_else(|| ApiError::invalid("cursor", "not a cursor this server gave"))?;
     let limit = params.limit.unwrap_or(500);
@@ -181,7 +182,7 @@ pub fn source_view(source: &parapet_store::StoredSource) -> serde_json::Value {
 
 /// Checks a source a client wrote: the rules of [`SourceSpec`], readable keys, and a URL (a path
 /// on the server's disk is for the command line, which runs there).
-fn checked(spec: SourceSpec) -> ApiResult<SourceSpec> {
+pub(crate) fn checked(spec: SourceSpec) -> ApiResult<SourceSpec> {
     if !parapet_catalog::source::is_http(&spec.url) {
         return Err(ApiError::invalid("url", "sources added through the API need an http or https URL"));
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod catalog;
+mod catalog_pages;
 pub mod config;
 pub mod documents;
 mod editor;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .merge(provider::routes())
         .merge(catalog::routes())
         .merge(editor::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
+        .merge(catalog_pages::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(guide::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

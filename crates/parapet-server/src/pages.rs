@@ -50,6 +50,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("release.html", include_str!("../templates/release.html")),
     ("documents.html", include_str!("../templates/documents.html")),
     ("document_edit.html", include_str!("../templates/document_edit.html")),
+    ("catalog.html", include_str!("../templates/catalog.html")),
+    ("catalog_entry.html", include_str!("../templates/catalog_entry.html")),
+    ("sources.html", include_str!("../templates/sources.html")),
+    ("source.html", include_str!("../templates/source.html")),
 ];
 
 pub struct Templates {

@@ -203,6 +203,8 @@ pub struct CatalogUpdate {
     pub source: String,
     #[serde(flatten)]
     pub change: UpdateChange,
+    /// The older versions of the same package (suite, architecture) this one replaced.
+    pub supersedes: Vec<String>,
 }
 
 /// Filters of the updates listing.
@@ -957,10 +959,46 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        let items = rows
+        let mut items: Vec<CatalogUpdate> = rows
             .iter()
-            .map(|row| Ok(CatalogUpdate { source: row.try_get("name")?, change: update_row(row)? }))
+            .map(|row| {
+                Ok(CatalogUpdate { source: row.try_get("name")?, change: update_row(row)?, supersedes: Vec::new() })
+            })
             .collect::<Result<_, StoreError>>()?;
+        // What each replaced: the rows naming it as their successor, one query per page.
+        let index: HashMap<(String, String, String, String, String), usize> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let u = &item.change.update;
+                ((u.ecosystem.clone(), u.suite.clone(), u.package.clone(), u.arch.clone(), u.version.clone()), i)
+            })
+            .collect();
+        let packages: BTreeSet<String> = items.iter().map(|u| u.change.update.package.clone()).collect();
+        let packages: Vec<String> = packages.into_iter().collect();
+        for chunk in packages.chunks(500) {
+            let sql = format!(
+                "SELECT ecosystem, suite, package, arch, version, superseded_by FROM catalog_updates \
+                 WHERE superseded_by IS NOT NULL AND package IN ({}) ORDER BY id",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query::<Any>(&sql);
+            for package in chunk {
+                query = query.bind(package.clone());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let successor = (
+                    row.try_get("ecosystem")?,
+                    row.try_get("suite")?,
+                    row.try_get("package")?,
+                    row.try_get("arch")?,
+                    row.try_get("superseded_by")?,
+                );
+                if let Some(&i) = index.get(&successor) {
+                    items[i].supersedes.push(row.try_get("version")?);
+                }
+            }
+        }
         Ok(Page { items, total, page, per_page })
     }
 

@@ -278,10 +278,16 @@ pub(crate) async fn sync(context: &mut Context<'_>) -> Result<(), SyncError> {
                 let body = context.fetcher.get(&changes, 256 << 20).await?;
                 read_changes(url, &String::from_utf8_lossy(&body)).map_err(SyncError::Source)?
             }
-            Distribution::Rolie { url, .. } => {
-                let body = context.fetcher.get(url, 512 << 20).await?;
-                read_feed(url, &body).map_err(SyncError::Source)?
-            }
+            Distribution::Rolie { url, label } => match context.fetcher.get(url, 512 << 20).await {
+                Ok(body) => read_feed(url, &body).map_err(SyncError::Source)?,
+                // A TLP:AMBER or TLP:RED feed is access protected: without credentials it is
+                // left out (with a warning in the log) while the public feeds sync.
+                Err(crate::FetchError::Status { status: status @ (401 | 403 | 404), .. }) => {
+                    tracing::warn!(feed = %url, %label, status, "a feed is not readable without credentials; left out");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            },
         };
         let key = distribution.url().to_owned();
         let after = cursors.get(&key).cloned().unwrap_or_default();

@@ -27,6 +27,8 @@ fn routes() -> Vec<(Method, String)> {
         include_str!("../../src/provider.rs"),
         include_str!("../../src/guide.rs"),
         include_str!("../../src/editor.rs"),
+        include_str!("../../src/catalog.rs"),
+        include_str!("../../src/catalog_pages.rs"),
     ];
     let mut routes = Vec::new();
     for line in sources.iter().flat_map(|s| s.lines()) {
@@ -162,6 +164,7 @@ async fn nothing_undisclosed_leaks_through_any_route() {
             .replace("{*path}", "white/index.txt")
             .replace("{token}", token)
             .replace("{attachment}", "1")
+            .replace("{name}", "no-such-source")
             .replace("{id}/versions", "1/versions")
     };
     let mut walked = 0;

@@ -160,6 +160,7 @@ async fn a_new_version_in_the_security_suite_supersedes_the_old_one() {
         versions,
         vec![("1.0-1+deb12u1".to_owned(), Some("1.0-1+deb12u2".to_owned())), ("1.0-1+deb12u2".to_owned(), None)]
     );
+    assert_eq!(all.items[1].supersedes, vec!["1.0-1+deb12u1".to_owned()]);
     let current = store.store.catalog_snapshot(String::new()).await.unwrap().updates;
     assert_eq!(
         current.iter().filter(|u| u.package == "libfoo1").map(|u| u.version.as_str()).collect::<Vec<_>>(),

@@ -3,6 +3,7 @@
 
 mod apt;
 mod csaf;
+mod lists;
 mod osv;
 mod server;
 
