@@ -42,6 +42,8 @@ pub struct EntryParams {
     pub q: Option<String>,
     pub ecosystem: Option<String>,
     pub package: Option<String>,
+    /// A package URL: its ecosystem and name, in place of `ecosystem` and `package`.
+    pub purl: Option<String>,
     pub source: Option<String>,
     pub severity: Option<String>,
     pub page: Option<u32>,
@@ -57,10 +59,18 @@ impl EntryParams {
         let min_severity =
             self.severity.as_deref().filter(|s| !s.is_empty()).map(str::parse::<Severity>).transpose()?;
         let text = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+        let (mut ecosystem, mut package) = (text(&self.ecosystem), text(&self.package));
+        if let Some(purl) = text(&self.purl) {
+            let purl = parapet_versions::purl::parse(purl.trim()).map_err(|e| ApiError::invalid("purl", e))?;
+            let name =
+                purl.package_name().ok_or_else(|| ApiError::invalid("purl", "the package URL names no package"))?;
+            ecosystem = Some(purl.ecosystem().unwrap_or_else(|| purl.ty.clone()));
+            package = Some(name);
+        }
         Ok(CatalogQuery {
             text: text(&self.q),
-            ecosystem: text(&self.ecosystem),
-            package: text(&self.package),
+            ecosystem,
+            package,
             source: text(&self.source),
             min_severity,
             page: self.page.unwrap_or(1).max(1),

@@ -1,7 +1,8 @@
 //! The apt consumer: a repository's suites, each from its clear-signed `InRelease` (checked
 //! against the configured keyring, Debian's archive keyring by default), then the `Packages`
 //! indices the verified `Release` lists, each checked against its SHA-256 there. Every version
-//! a security suite offers is a security update and supersedes the older ones. An index whose
+//! a security suite offers is a security update and supersedes the older ones. The architecture
+//! `source` reads the suite's `Sources` indices instead (each binary a source package builds). An index whose
 //! digest in the `Release` file has not changed is not downloaded again.
 
 use crate::{Context, Keyring, SyncError};
@@ -108,9 +109,10 @@ async fn sync_suite(context: &mut Context<'_>, base: &str, suite: &str, keys: &K
             };
             let url = format!("{dists}/{}", file.path);
             let (path, ecosystem_of, suite_name) = (file.path.clone(), ecosystem.clone(), release.name().to_owned());
+            let kind = if arch == "source" { IndexKind::Sources } else { IndexKind::Packages };
             let index = tokio::task::spawn_blocking(move || -> Result<apt::Index, String> {
                 let text = decompress(&path, &body)?;
-                Ok(apt::parse_index(&text, IndexKind::Packages, &ecosystem_of, &suite_name))
+                Ok(apt::parse_index(&text, kind, &ecosystem_of, &suite_name))
             })
             .await
             .map_err(|e| SyncError::Source(format!("{url}: reading failed: {e}")))?;
@@ -201,14 +203,15 @@ fn parse_date(text: &str) -> Result<OffsetDateTime, time::error::Parse> {
     OffsetDateTime::parse(&text, &Rfc2822)
 }
 
-/// The `Packages` indices of a component and architecture the `Release` lists, smallest form
-/// first. Debian's security suite names its components `updates/main` but lists their files
+/// The `Packages` indices of a component and architecture (or its `Sources` index, for the
+/// architecture `source`) the `Release` lists, smallest form first. Debian's security suite names its components `updates/main` but lists their files
 /// under `main/`: both are tried.
 fn index_candidates(release: &Release, component: &str, arch: &str) -> Vec<IndexFile> {
     let short = component.rsplit('/').next().unwrap_or(component);
     let mut candidates = Vec::new();
     for name in [component, short] {
-        let stem = format!("{name}/binary-{arch}/Packages");
+        let stem =
+            if arch == "source" { format!("{name}/source/Sources") } else { format!("{name}/binary-{arch}/Packages") };
         for ext in [".xz", ".gz", ""] {
             if let Some(file) = release.sha256.iter().find(|f| f.path == format!("{stem}{ext}"))
                 && !candidates.contains(file)

@@ -98,6 +98,11 @@ async fn the_catalog_is_searched_read_replicated_and_exported() {
     let page = page.json();
     assert!(page["total"].as_i64().unwrap() >= 3, "{page}");
     let first = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let by_purl = app.get("/api/v1/catalog/advisories?purl=pkg:cargo/smallvec@1.6.0&per_page=5", None).await.json();
+    assert_eq!(by_purl["total"], page["total"]);
+    let bad_purl = app.get("/api/v1/catalog/advisories?purl=smallvec", None).await;
+    assert_eq!(bad_purl.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_purl.json()["error"]["field"], "purl");
     let entry = app.get(&format!("/api/v1/catalog/advisories/{first}"), None).await.json();
     assert_eq!(entry["sources"], json!(["rustsec"]));
     assert!(entry["records"][0]["advisory"]["affected"][0]["package"] == "smallvec");

@@ -167,6 +167,30 @@ async fn a_new_version_in_the_security_suite_supersedes_the_old_one() {
         ["1.0-1+deb12u2"]
     );
 
+    // `--arch source` reads the Sources index: each binary the source package builds.
+    {
+        let sources = b"Package: foo\nVersion: 1.0-1+deb12u2\nBinary: libfoo1, foo-tools\n\n".to_vec();
+        let mut files = files.lock().unwrap();
+        let release = format!(
+            "{} {} {} main/source/Sources\n",
+            String::from_utf8(files["repo/dists/bookworm-security/Release"].clone()).unwrap(),
+            parapet_sync::sha256_hex(&sources),
+            sources.len()
+        );
+        files.insert(
+            "repo/dists/bookworm-security/Release.gpg".into(),
+            key.sign(release.as_bytes()).unwrap().into_bytes(),
+        );
+        files.insert("repo/dists/bookworm-security/Release".into(), release.into_bytes());
+        files.insert("repo/dists/bookworm-security/main/source/Sources".into(), sources);
+    }
+    let mut with_sources = SourceSpec::new("repo-sources", SourceType::Apt, format!("{}/repo", server.url));
+    with_sources.suites = vec!["bookworm-security".into()];
+    with_sources.architectures = vec!["source".into()];
+    with_sources.keys = vec![key.armored_public().unwrap()];
+    let from_sources = add_and_sync(&store.store, with_sources).await;
+    assert_eq!((from_sources.error.as_deref(), from_sources.counts.new), (None, 2), "{:?}", from_sources.rejections);
+
     // An index that does not match the signed Release is rejected, and nothing changes.
     publish(&files, "1.0-1+deb12u3");
     files.lock().unwrap().insert("repo/dists/bookworm-security/main/binary-amd64/Packages".into(), packages("9.9-9"));

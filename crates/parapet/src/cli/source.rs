@@ -92,7 +92,8 @@ pub struct AddArgs {
     /// apt: a suite to read, such as bookworm-security (repeatable).
     #[arg(long, value_name = "SUITE")]
     suite: Vec<String>,
-    /// apt: an architecture whose packages are read (repeatable; amd64 by default).
+    /// apt: an architecture whose packages are read (repeatable; amd64 by default; `source`
+    /// reads the Sources indices).
     #[arg(long, value_name = "ARCH")]
     arch: Vec<String>,
     /// The largest document accepted, in bytes (0: 64 MiB, or 1 GiB for whole databases).
