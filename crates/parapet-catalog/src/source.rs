@@ -141,7 +141,7 @@ impl SourceSpec {
         {
             return Err(format!("unsupported URL scheme {scheme:?}: expected https, http, file or a path"));
         }
-        if matches!(self.kind, SourceType::Parapet | SourceType::Apt) && !is_http(url) {
+        if matches!(self.kind, SourceType::Parapet | SourceType::Apt | SourceType::Csaf) && !is_http(url) {
             return Err(format!("a {} source needs an http or https URL", self.kind));
         }
         if self.interval_minutes > 60 * 24 * 366 {
@@ -302,6 +302,7 @@ mod tests {
             (SourceSpec::new("x", SourceType::Osv, ""), "needs a URL"),
             (SourceSpec::new("x", SourceType::Osv, "ftp://h/x"), "unsupported URL scheme"),
             (SourceSpec::new("x", SourceType::Parapet, "/srv/x"), "http or https"),
+            (SourceSpec::new("x", SourceType::Csaf, "provider.example"), "http or https"),
         ];
         for (spec, message) in cases {
             let error = spec.validate().unwrap_err();

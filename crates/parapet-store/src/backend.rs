@@ -79,6 +79,15 @@ impl Backend {
         })
     }
 
+    /// The row-locking suffix for reading a row that this transaction will change, waiting for
+    /// any other transaction that holds it.
+    pub(crate) fn lock_suffix(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// The row-locking suffix for claiming one free row among concurrent servers.
     pub(crate) fn claim_suffix(self) -> &'static str {
         match self {

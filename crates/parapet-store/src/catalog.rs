@@ -439,7 +439,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query::<Any>(&format!(
             "SELECT {SOURCE_COLUMNS} FROM catalog_sources WHERE name = $1{}",
-            self.backend.claim_suffix().replace(" SKIP LOCKED", "")
+            self.backend.lock_suffix()
         ))
         .bind(name)
         .fetch_optional(&mut *tx)
