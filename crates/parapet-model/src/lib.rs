@@ -4,6 +4,7 @@
 //! the store persists these types and the server renders them.
 
 pub mod access;
+pub mod blog;
 pub mod case;
 pub mod document;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod rating;
 pub mod validate;
 
 pub use access::{Permission, Role, Scope, Viewer};
+pub use blog::{Post, PostFields, PostInput, PostStatus};
 pub use case::{
     AffectedInput, AffectedProduct, Case, CaseDraft, CaseFields, CaseKey, CaseState, CvssScores, Exploitability,
     ExploitabilityIndex, MessageVisibility,

@@ -11,6 +11,7 @@
 
 mod audit;
 mod backend;
+mod blog;
 mod cases;
 mod catalog;
 mod documents;

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod audit;
+mod blog;
 mod cases;
 mod catalog;
 mod documents;
