@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod blog;
 pub mod catalog;
 mod catalog_pages;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod documents;
 mod editor;
 pub mod error;
 mod export;
+pub mod feeds;
 mod guide;
 pub mod intake;
 pub mod json;
@@ -54,6 +56,9 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes(&state))
         .merge(pages::routes(&state))
         .merge(provider::routes())
+        .merge(blog::api_routes())
+        .merge(feeds::routes())
+        .merge(blog::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(catalog::routes())
         .merge(editor::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(catalog_pages::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))

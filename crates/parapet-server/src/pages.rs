@@ -54,6 +54,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("catalog_entry.html", include_str!("../templates/catalog_entry.html")),
     ("sources.html", include_str!("../templates/sources.html")),
     ("source.html", include_str!("../templates/source.html")),
+    ("blog.html", include_str!("../templates/blog.html")),
+    ("post.html", include_str!("../templates/post.html")),
 ];
 
 pub struct Templates {

@@ -41,14 +41,18 @@ fn provider(state: &AppState, fingerprint: &str) -> Provider {
 }
 
 /// A file as served: its body, type and the validators for conditional requests.
-struct Served {
+pub(crate) struct Served {
     body: Vec<u8>,
     content_type: &'static str,
     last_modified: Option<OffsetDateTime>,
 }
 
 impl Served {
-    fn new(body: impl Into<Vec<u8>>, content_type: &'static str, last_modified: Option<OffsetDateTime>) -> Served {
+    pub(crate) fn new(
+        body: impl Into<Vec<u8>>,
+        content_type: &'static str,
+        last_modified: Option<OffsetDateTime>,
+    ) -> Served {
         Served { body: body.into(), content_type, last_modified }
     }
 
@@ -58,7 +62,7 @@ impl Served {
     }
 
     /// Answers with the body, or `304 Not Modified` when the client's copy is current.
-    fn respond(self, request: &HeaderMap) -> Response {
+    pub(crate) fn respond(self, request: &HeaderMap) -> Response {
         let etag = format!("\"{}\"", &Digests::of(&self.body).sha256[..32]);
         let last_modified = self.last_modified.map(|t| t.replace_nanosecond(0).unwrap_or(t));
         let not_modified = match request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {

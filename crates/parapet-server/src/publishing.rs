@@ -98,6 +98,9 @@ pub fn preparer(
 
 /// Publishes everything due at the state's clock; returns what was published and what refused.
 pub async fn run_due(state: &AppState) -> anyhow::Result<Vec<(String, Result<String, String>)>> {
+    for slug in state.store.publish_due_posts(state.clock.now()).await? {
+        tracing::info!(post = %slug, "blog post published");
+    }
     if !state.store.has_due_documents(state.clock.now()).await? {
         return Ok(Vec::new());
     }

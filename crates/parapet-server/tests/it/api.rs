@@ -324,6 +324,7 @@ async fn openapi_covers_every_route() {
         include_str!("../../src/api.rs"),
         include_str!("../../src/documents.rs"),
         include_str!("../../src/catalog.rs"),
+        include_str!("../../src/blog.rs"),
     ]
     .concat();
     let routes: Vec<&str> = source

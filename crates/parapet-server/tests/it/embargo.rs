@@ -29,6 +29,8 @@ fn routes() -> Vec<(Method, String)> {
         include_str!("../../src/editor.rs"),
         include_str!("../../src/catalog.rs"),
         include_str!("../../src/catalog_pages.rs"),
+        include_str!("../../src/blog.rs"),
+        include_str!("../../src/feeds.rs"),
     ];
     let mut routes = Vec::new();
     for line in sources.iter().flat_map(|s| s.lines()) {
@@ -165,6 +167,7 @@ async fn nothing_undisclosed_leaks_through_any_route() {
             .replace("{token}", token)
             .replace("{attachment}", "1")
             .replace("{name}", "no-such-source")
+            .replace("{slug}", "no-such-post")
             .replace("{id}/versions", "1/versions")
     };
     let mut walked = 0;

@@ -5,6 +5,7 @@ mod api;
 mod browser;
 mod catalog;
 mod embargo;
+mod feeds;
 mod pages;
 mod publishing;
 
