@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod blog;
+pub mod briefing;
 pub mod case;
 pub mod document;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod validate;
 
 pub use access::{Permission, Role, Scope, Viewer};
 pub use blog::{Post, PostFields, PostInput, PostStatus};
+pub use briefing::{Briefing, BriefingInput};
 pub use case::{
     AffectedInput, AffectedProduct, Case, CaseDraft, CaseFields, CaseKey, CaseState, CvssScores, Exploitability,
     ExploitabilityIndex, MessageVisibility,

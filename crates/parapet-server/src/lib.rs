@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod blog;
+pub mod calendar;
 pub mod catalog;
 mod catalog_pages;
 pub mod config;
@@ -58,6 +59,8 @@ pub fn app(state: AppState) -> Router {
         .merge(provider::routes())
         .merge(blog::api_routes())
         .merge(feeds::routes())
+        .merge(calendar::routes())
+        .merge(calendar::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(blog::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(catalog::routes())
         .merge(editor::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))

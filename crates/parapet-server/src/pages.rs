@@ -56,6 +56,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("source.html", include_str!("../templates/source.html")),
     ("blog.html", include_str!("../templates/blog.html")),
     ("post.html", include_str!("../templates/post.html")),
+    ("briefings.html", include_str!("../templates/briefings.html")),
 ];
 
 pub struct Templates {

@@ -12,6 +12,7 @@
 mod audit;
 mod backend;
 mod blog;
+mod briefings;
 mod cases;
 mod catalog;
 mod documents;

@@ -325,12 +325,15 @@ async fn openapi_covers_every_route() {
         include_str!("../../src/documents.rs"),
         include_str!("../../src/catalog.rs"),
         include_str!("../../src/blog.rs"),
+        include_str!("../../src/calendar.rs"),
     ]
     .concat();
     let routes: Vec<&str> = source
         .lines()
         .filter_map(|l| l.trim().strip_prefix(".route(\""))
         .map(|l| l.split('"').next().unwrap())
+        // The calendar module serves /calendar.ics beside its API.
+        .filter(|route| route.starts_with("/api/"))
         .collect();
     assert!(routes.len() > 15);
     for route in routes {

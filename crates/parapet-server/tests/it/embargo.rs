@@ -31,6 +31,7 @@ fn routes() -> Vec<(Method, String)> {
         include_str!("../../src/catalog_pages.rs"),
         include_str!("../../src/blog.rs"),
         include_str!("../../src/feeds.rs"),
+        include_str!("../../src/calendar.rs"),
     ];
     let mut routes = Vec::new();
     for line in sources.iter().flat_map(|s| s.lines()) {

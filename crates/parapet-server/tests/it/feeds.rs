@@ -139,3 +139,79 @@ async fn blog_posts_and_feeds() {
         Request::builder().uri("/feed.atom").header(header::IF_NONE_MATCH, &etag).body(Body::empty()).unwrap();
     assert_eq!(app.send(changed).await.status, StatusCode::OK);
 }
+
+/// Parses a calendar with Python's icalendar; returns its events as JSON.
+fn icalendar(body: &[u8]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calendar.ics");
+    std::fs::write(&file, body).unwrap();
+    let script = "import json, sys, icalendar\n\
+                  cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())\n\
+                  print(json.dumps([{'uid': str(e.get('uid')), 'summary': str(e.get('summary')),\n\
+                  'start': e.decoded('dtstart').isoformat(), 'end': e.decoded('dtend').isoformat(),\n\
+                  'status': str(e.get('status')) if e.get('status') else None, 'url': str(e.get('url'))}\n\
+                  for e in cal.walk('VEVENT')]))";
+    let output = std::process::Command::new("python3")
+        .args(["-c", script, file.to_str().unwrap()])
+        .output()
+        .expect("python3 runs (scripts/test.sh installs icalendar)");
+    assert!(output.status.success(), "icalendar: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_calendar_lists_release_days_and_briefings() {
+    use time::macros::datetime;
+    let clock = std::sync::Arc::new(parapet_server::releases::ManualClock::new(datetime!(2026-11-20 12:00 UTC)));
+    let app = TestApp::new().await.on_clock(clock);
+    let publisher = app.user("pat", Role::Publisher).await;
+    let analyst = app.user("ana", Role::Analyst).await;
+    let webcast = json!({"title": "December release webcast", "starts_at": "2026-12-09T18:00:00Z", "duration_minutes": 45,
+        "join_url": "https://meet.example.com/psirt", "description": "Questions and answers on the December bulletins."});
+    assert_eq!(app.post("/api/v1/briefings", Some(&analyst), webcast.clone()).await.status, StatusCode::FORBIDDEN);
+    let created = app.post("/api/v1/briefings", Some(&publisher), webcast).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let other = app
+        .post("/api/v1/briefings", Some(&publisher), json!({"title": "Cancelled talk", "starts_at": "2026-12-10T18:00:00Z", "join_url": "https://meet.example.com/x"}))
+        .await
+        .json();
+    let cancelled =
+        app.call(Method::DELETE, &format!("/api/v1/briefings/{}", other["id"]), Some(&publisher), None).await;
+    assert_eq!(cancelled.status, StatusCode::OK);
+    let bad = app
+        .post(
+            "/api/v1/briefings",
+            Some(&publisher),
+            json!({"title": "x", "starts_at": "2026-12-10T18:00:00Z", "join_url": "javascript:alert(1)"}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.json()["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("join_url"))
+    );
+
+    let reply = app.get("/calendar.ics", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/calendar"));
+    let events = icalendar(&reply.body);
+    let events = events.as_array().unwrap();
+    let releases: Vec<&Value> = events.iter().filter(|e| e["uid"].as_str().unwrap().starts_with("release-")).collect();
+    assert_eq!(releases.len(), 16, "a quarter back, a year ahead: {events:?}");
+    let december = releases.iter().find(|e| e["uid"].as_str().unwrap().starts_with("release-2026-12@")).unwrap();
+    assert_eq!(december["start"], "2026-12-08T17:00:00+00:00", "the second Tuesday at 17:00 UTC");
+    let briefing = events.iter().find(|e| e["summary"] == "December release webcast").unwrap();
+    assert_eq!(
+        (briefing["start"].as_str(), briefing["end"].as_str()),
+        (Some("2026-12-09T18:00:00+00:00"), Some("2026-12-09T18:45:00+00:00"))
+    );
+    assert_eq!(briefing["url"], "https://meet.example.com/psirt");
+    let talk = events.iter().find(|e| e["summary"] == "Cancelled talk").unwrap();
+    assert_eq!(talk["status"], "CANCELLED");
+
+    let etag = reply.headers[header::ETAG].to_str().unwrap().to_owned();
+    let again =
+        Request::builder().uri("/calendar.ics").header(header::IF_NONE_MATCH, &etag).body(Body::empty()).unwrap();
+    assert_eq!(app.send(again).await.status, StatusCode::NOT_MODIFIED);
+    let console = app.get("/console/briefings", Some(&publisher)).await.text();
+    assert!(console.contains("December release webcast") && console.contains("Schedule a briefing"), "{console}");
+}
