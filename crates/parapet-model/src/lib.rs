@@ -4,6 +4,7 @@
 //! the store persists these types and the server renders them.
 
 pub mod access;
+pub mod advance;
 pub mod blog;
 pub mod briefing;
 pub mod case;
@@ -14,6 +15,7 @@ pub mod rating;
 pub mod validate;
 
 pub use access::{Permission, Role, Scope, Viewer};
+pub use advance::{AdvanceNotice, Summary};
 pub use blog::{Post, PostFields, PostInput, PostStatus};
 pub use briefing::{Briefing, BriefingInput};
 pub use case::{

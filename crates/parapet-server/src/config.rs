@@ -43,6 +43,7 @@ pub struct Settings {
     pub publisher: PublisherSettings,
     pub releases: ReleaseSettings,
     pub catalog: CatalogSettings,
+    pub notifications: NotificationSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -211,6 +212,34 @@ impl Default for ReleaseSettings {
     }
 }
 
+/// Advance notification and the messages that follow publication.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationSettings {
+    /// Business days before each monthly release when its advance notice goes out.
+    pub advance_business_days: u32,
+    /// Dates (`YYYY-MM-DD`, in the release time zone) that are not business days.
+    pub holidays: Vec<String>,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings { advance_business_days: 3, holidays: Vec::new() }
+    }
+}
+
+impl NotificationSettings {
+    /// The holidays as dates; the error names the one that is not a date.
+    pub fn holiday_dates(&self) -> Result<Vec<jiff::civil::Date>, String> {
+        self.holidays
+            .iter()
+            .map(|day| {
+                day.parse().map_err(|_| format!("notifications.holidays: {day:?} is not a date such as \"2026-12-25\""))
+            })
+            .collect()
+    }
+}
+
 /// Syncing the update catalog.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -233,8 +262,18 @@ pub enum ConfigError {
     Invalid { origin: String, message: String },
 }
 
-const SECTIONS: [&str; 9] =
-    ["server", "database", "auth", "intake", "security_txt", "cve", "publisher", "releases", "catalog"];
+const SECTIONS: [&str; 10] = [
+    "server",
+    "database",
+    "auth",
+    "intake",
+    "security_txt",
+    "cve",
+    "publisher",
+    "releases",
+    "catalog",
+    "notifications",
+];
 
 impl Settings {
     /// Loads defaults, then `file` if given, then `PARAPET_*` variables from `env`.
@@ -288,6 +327,10 @@ impl Settings {
             return Err("database.url: expected postgres://… or sqlite://PATH".into());
         }
         self.calendar()?;
+        self.notifications.holiday_dates()?;
+        if self.notifications.advance_business_days > 20 {
+            return Err("notifications.advance_business_days: at most 20".to_owned());
+        }
         for (name, pattern) in
             [("bulletin_ids", &self.publisher.bulletin_ids), ("advisory_ids", &self.publisher.advisory_ids)]
         {

@@ -28,11 +28,12 @@ const ENTRIES: usize = 50;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedParams {
-    /// `bulletin`, `advisory` or `blog`, comma-separated; all when absent.
+    /// `bulletin`, `advisory`, `blog` or `notice` (advance notification), comma-separated; all
+    /// when absent.
     pub kind: Option<String>,
-    /// Words of a product name: only documents about it (blog posts are left out).
+    /// Words of a product name: only documents about it (posts and notices are left out).
     pub product: Option<String>,
-    /// The least severity of documents (blog posts are left out).
+    /// The least severity of documents (posts and notices are left out).
     pub severity: Option<String>,
 }
 
@@ -52,13 +53,13 @@ pub struct Entry {
 pub async fn entries(state: &AppState, params: &FeedParams) -> ApiResult<Vec<Entry>> {
     let kinds: Vec<String> = match params.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         Some(list) => list.split(',').map(|k| k.trim().to_owned()).collect(),
-        None => vec!["bulletin".into(), "advisory".into(), "blog".into()],
+        None => vec!["bulletin".into(), "advisory".into(), "blog".into(), "notice".into()],
     };
     for kind in &kinds {
-        if !matches!(kind.as_str(), "bulletin" | "advisory" | "blog") {
+        if !matches!(kind.as_str(), "bulletin" | "advisory" | "blog" | "notice") {
             return Err(ApiError::invalid(
                 "kind",
-                format!("unknown kind {kind:?}: expected bulletin, advisory or blog"),
+                format!("unknown kind {kind:?}: expected bulletin, advisory, blog or notice"),
             ));
         }
     }
@@ -109,6 +110,20 @@ pub async fn entries(state: &AppState, params: &FeedParams) -> ApiResult<Vec<Ent
                 category: "blog".into(),
                 published,
                 updated: post.updated_at.max(published),
+            });
+        }
+    }
+    if kinds.iter().any(|k| k == "notice") && product.is_none() && minimum.is_none() {
+        for notice in state.store.advance_notices(12).await? {
+            let month = &notice.summary.month;
+            entries.push(Entry {
+                id: state.url(&format!("/advance-notification/{month}")),
+                title: format!("Advance notification for the {month} security release"),
+                link: state.url(&format!("/advance-notification/{month}")),
+                summary: crate::advance::describe(&notice),
+                category: "notice".into(),
+                published: notice.published_at,
+                updated: notice.published_at,
             });
         }
     }

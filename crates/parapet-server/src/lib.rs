@@ -1,6 +1,7 @@
 //! Parapet's HTTP server: the JSON API, the web console, researcher intake and operations
 //! endpoints, on one axum router built by [`app`].
 
+pub mod advance;
 pub mod api;
 pub mod auth;
 pub mod blog;
@@ -60,6 +61,8 @@ pub fn app(state: AppState) -> Router {
         .merge(blog::api_routes())
         .merge(feeds::routes())
         .merge(calendar::routes())
+        .merge(advance::routes())
+        .merge(advance::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(calendar::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(blog::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(catalog::routes())

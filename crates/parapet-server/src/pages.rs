@@ -57,6 +57,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("blog.html", include_str!("../templates/blog.html")),
     ("post.html", include_str!("../templates/post.html")),
     ("briefings.html", include_str!("../templates/briefings.html")),
+    ("advance.html", include_str!("../templates/advance.html")),
 ];
 
 pub struct Templates {

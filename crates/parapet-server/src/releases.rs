@@ -79,6 +79,29 @@ impl Calendar {
         None
     }
 
+    /// The instant `days` business days before `release`: the same local time of day, stepping
+    /// back over Saturdays, Sundays and `holidays` (local dates).
+    pub fn business_days_before(
+        &self,
+        release: OffsetDateTime,
+        days: u32,
+        holidays: &[Date],
+    ) -> Option<OffsetDateTime> {
+        let timestamp = jiff::Timestamp::from_nanosecond(release.unix_timestamp_nanos()).ok()?;
+        let local = timestamp.to_zoned(self.zone.clone());
+        let mut date = local.date();
+        let mut counted = 0;
+        while counted < days {
+            date = date.yesterday().ok()?;
+            let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday);
+            if !weekend && !holidays.contains(&date) {
+                counted += 1;
+            }
+        }
+        let zoned = date.to_datetime(local.time()).to_zoned(self.zone.clone()).ok()?;
+        OffsetDateTime::from_unix_timestamp_nanos(zoned.timestamp().as_nanosecond()).ok()
+    }
+
     /// The month (`YYYY-MM`) whose release is exactly `at`, if any.
     pub fn month_of_release(&self, at: OffsetDateTime) -> Option<String> {
         let timestamp = jiff::Timestamp::from_nanosecond(at.unix_timestamp_nanos()).ok()?;
@@ -125,6 +148,31 @@ impl Clock for ManualClock {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn business_days_before_a_release() {
+        let calendar = Calendar::new("second tuesday", "17:00", "UTC").unwrap();
+        let release = calendar.release_of(2026, 12).unwrap();
+        assert_eq!(release, datetime!(2026-12-08 17:00 UTC));
+        let holiday = Date::new(2026, 12, 4).unwrap();
+        let cases: [(u32, &[Date], OffsetDateTime); 4] = [
+            // Monday 7, Friday 4, Thursday 3: the weekend does not count.
+            (3, &[], datetime!(2026-12-03 17:00 UTC)),
+            (1, &[], datetime!(2026-12-07 17:00 UTC)),
+            (2, &[], datetime!(2026-12-04 17:00 UTC)),
+            // A holiday on the Friday moves it a day earlier.
+            (3, &[holiday], datetime!(2026-12-02 17:00 UTC)),
+        ];
+        for (days, holidays, expected) in cases {
+            assert_eq!(calendar.business_days_before(release, days, holidays), Some(expected), "{days} {holidays:?}");
+        }
+        // Across the end of daylight saving time (Sunday 7 November 2027) the local time of day is
+        // kept: 10:00 standard time (UTC-8) on the release, 10:00 daylight time (UTC-7) before.
+        let pacific = Calendar::new("second tuesday", "10:00", "America/Los_Angeles").unwrap();
+        let november = pacific.release_of(2027, 11).unwrap();
+        assert_eq!(november, datetime!(2027-11-09 18:00 UTC));
+        assert_eq!(pacific.business_days_before(november, 3, &[]), Some(datetime!(2027-11-04 17:00 UTC)));
+    }
 
     #[test]
     fn second_tuesdays() {

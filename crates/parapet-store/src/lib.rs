@@ -9,6 +9,7 @@
 //!
 //! Only this crate writes SQL, and every query is parameterized.
 
+mod advance;
 mod audit;
 mod backend;
 mod blog;

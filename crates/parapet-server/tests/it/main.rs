@@ -1,6 +1,7 @@
 //! The server's integration tests: most drive the router in process; a few start the real
 //! server on a loopback port and talk to it over the network (and one drives Chromium).
 
+mod advance;
 mod api;
 mod browser;
 mod catalog;

@@ -14,7 +14,7 @@ use crate::TestApp;
 
 /// A product with one version, a reported case, and a bulletin draft fixing it; returns the
 /// publisher's token, the case ID and the bulletin's ID.
-async fn draft_bulletin(app: &TestApp) -> (String, i64, String) {
+pub(crate) async fn draft_bulletin(app: &TestApp) -> (String, i64, String) {
     let publisher = app.user("pat", Role::Publisher).await;
     let product =
         app.post("/api/v1/products", Some(&publisher), json!({"vendor": "Acme", "name": "Widget Server"})).await;
