@@ -32,6 +32,8 @@ fi
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
 python3 -c 'import feedparser' 2>/dev/null || python3 -m pip install -q feedparser==6.0.14
 python3 -c 'import icalendar' 2>/dev/null || python3 -m pip install -q icalendar==6.1.0
+# The webhook signatures are checked by the Standard Webhooks reference library.
+python3 -c 'import standardwebhooks' 2>/dev/null || python3 -m pip install -q standardwebhooks==1.1.0
 # The Cargo.lock agreement test runs cargo-audit (from crates.io, pinned) on the RustSec snapshot.
 if ! command -v cargo-audit >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo-audit" ]; then
     echo "scripts/test.sh: installing cargo-audit" >&2
