@@ -74,6 +74,20 @@ impl Store {
             serde_json::from_str(&text).ok(),
         )
         .await?;
+        let message = crate::outbox::OutboxMessage {
+            id: format!("evt_notice_{}_{version}", summary.month),
+            kind: "advance_notice.published".into(),
+            severity: None,
+            products: summary.product_families.clone(),
+            payload: serde_json::json!({
+                "type": "advance_notice.published",
+                "month": summary.month,
+                "version": version,
+                "summary": summary,
+                "path": format!("/advance-notification/{}", summary.month),
+            }),
+        };
+        crate::outbox::enqueue(&mut tx, &message).await?;
         tx.commit().await?;
         Ok(Some(AdvanceNotice { version: version as u32, summary: summary.clone(), published_at: now }))
     }

@@ -162,6 +162,23 @@ impl Store {
 }
 
 async fn publish_in(conn: &mut AnyConnection, actor: &str, slug: &str, at: i64) -> Result<(), StoreError> {
+    if let Some(post) = post_in(conn, slug).await? {
+        let message = crate::outbox::OutboxMessage {
+            id: format!("evt_post_{slug}"),
+            kind: "post.published".into(),
+            severity: None,
+            products: Vec::new(),
+            payload: serde_json::json!({
+                "type": "post.published",
+                "slug": slug,
+                "title": post.title,
+                "summary": post.summary,
+                "path": format!("/blog/{slug}"),
+                "published_at": at / 1000,
+            }),
+        };
+        crate::outbox::enqueue(conn, &message).await?;
+    }
     sqlx::query::<Any>(
         "UPDATE blog_posts SET status = 'published', published_at = $1, publish_at = NULL, updated_at = $2 WHERE slug = $3",
     )

@@ -912,6 +912,29 @@ async fn publish_in(
     )
     .await?;
     disclose_cases(conn, actor, &document).await?;
+    // Subscribers hear of public documents only, in this same transaction.
+    if matches!(publication.label.as_str(), "WHITE" | "UNLABELED") {
+        let products: Vec<String> = document.products.iter().map(|p| p.name.clone()).collect();
+        let message = crate::outbox::OutboxMessage {
+            id: format!("evt_document_{id}_{number}"),
+            kind: "document.published".into(),
+            severity: publication.severity.map(|s| s.as_str().to_owned()),
+            products: products.clone(),
+            payload: serde_json::json!({
+                "type": "document.published",
+                "id": id,
+                "kind": document.kind.as_str(),
+                "revision": number.to_string(),
+                "title": document.title,
+                "severity": publication.severity.map(|s| s.as_str()),
+                "products": products,
+                "path": format!("/documents/{id}"),
+                "csaf": format!("/.well-known/csaf/{}/{}", publication.label.to_lowercase(), publication.path),
+                "published_at": publication.current_release.unix_timestamp(),
+            }),
+        };
+        crate::outbox::enqueue(conn, &message).await?;
+    }
     Ok(Ok(number.to_string()))
 }
 

@@ -18,6 +18,7 @@ mod cases;
 mod catalog;
 mod documents;
 mod error;
+mod outbox;
 mod products;
 mod users;
 
@@ -31,6 +32,7 @@ pub use catalog::{
 };
 pub use documents::{DocumentQuery, Prepare, Schedule, StoredDocument, StoredKey};
 pub use error::StoreError;
+pub use outbox::{Attempt, ClaimedDelivery, DeliveryRecord, Endpoint, EndpointFilters, OutboxMessage};
 pub use users::{ApiToken, Session, User};
 
 use sqlx::any::AnyPoolOptions;

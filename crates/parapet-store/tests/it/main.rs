@@ -9,6 +9,7 @@ mod blog;
 mod cases;
 mod catalog;
 mod documents;
+mod outbox;
 mod products;
 
 use parapet_model::{Role, Viewer};
