@@ -220,11 +220,23 @@ pub struct NotificationSettings {
     pub advance_business_days: u32,
     /// Dates (`YYYY-MM-DD`, in the release time zone) that are not business days.
     pub holidays: Vec<String>,
+    /// Deliver to loopback, private and link-local addresses (tests, or a trusted network).
+    pub allow_internal_targets: bool,
+    /// Seconds a webhook receiver has to answer.
+    pub webhook_timeout_seconds: u64,
+    /// Failed deliveries in a row after which an endpoint is paused.
+    pub webhook_pause_after: i64,
 }
 
 impl Default for NotificationSettings {
     fn default() -> Self {
-        NotificationSettings { advance_business_days: 3, holidays: Vec::new() }
+        NotificationSettings {
+            advance_business_days: 3,
+            holidays: Vec::new(),
+            allow_internal_targets: false,
+            webhook_timeout_seconds: 10,
+            webhook_pause_after: 10,
+        }
     }
 }
 

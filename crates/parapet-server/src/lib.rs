@@ -24,6 +24,7 @@ pub mod provider;
 pub mod publishing;
 pub mod releases;
 pub mod state;
+pub mod webhooks;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
@@ -62,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         .merge(feeds::routes())
         .merge(calendar::routes())
         .merge(advance::routes())
+        .merge(webhooks::routes())
         .merge(advance::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(calendar::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(blog::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
@@ -120,6 +122,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(publishing::scheduler(state.clone(), stop_rx.clone()));
     let syncs = tokio::spawn(catalog::scheduler(state.clone(), stop_rx.clone()));
+    let deliveries = tokio::spawn(webhooks::worker(state.clone(), stop_rx.clone()));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut stopped = stop_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -130,6 +133,7 @@ pub async fn serve(
     let _ = stopped.wait_for(|s| *s).await;
     let _ = scheduler.await;
     let _ = syncs.await;
+    let _ = deliveries.await;
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined.map_err(std::io::Error::other)?,
         Err(_) => {

@@ -327,6 +327,7 @@ async fn openapi_covers_every_route() {
         include_str!("../../src/blog.rs"),
         include_str!("../../src/calendar.rs"),
         include_str!("../../src/advance.rs"),
+        include_str!("../../src/webhooks.rs"),
     ]
     .concat();
     let routes: Vec<&str> = source

@@ -33,6 +33,7 @@ fn routes() -> Vec<(Method, String)> {
         include_str!("../../src/feeds.rs"),
         include_str!("../../src/calendar.rs"),
         include_str!("../../src/advance.rs"),
+        include_str!("../../src/webhooks.rs"),
     ];
     let mut routes = Vec::new();
     for line in sources.iter().flat_map(|s| s.lines()) {

@@ -9,6 +9,7 @@ mod embargo;
 mod feeds;
 mod pages;
 mod publishing;
+mod webhooks;
 
 use axum::Router;
 use axum::body::Body;

@@ -1,0 +1,267 @@
+//! Webhooks: endpoints publishers register (`/api/v1/webhooks`), their secrets sealed at rest
+//! with AES-256-GCM under a key derived from the server's passphrase, and the worker in `serve`
+//! that fans messages out and delivers them — signed per Standard Webhooks, or shaped for Slack,
+//! Teams and Matrix — with a timeout, no redirects, the target check on every resolved address,
+//! retries with backoff and jitter, pausing and dead letters.
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt;
+use parapet_model::Permission;
+use parapet_notify::retry::{Next, Policy};
+use parapet_notify::webhook::Secret;
+use parapet_store::{Attempt, ClaimedDelivery, EndpointFilters};
+use serde::Deserialize;
+use sha2::Digest;
+use std::time::{Duration, Instant};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/webhooks", get(list).post(create))
+        .route("/api/v1/webhooks/{id}/rotate", post(rotate))
+        .route("/api/v1/webhooks/{id}/resume", post(resume))
+        .route("/api/v1/deliveries/dead", get(dead))
+        .route("/api/v1/deliveries/{id}/redeliver", post(redeliver))
+}
+
+/// The key that seals secrets: SHA-256 of a label and the server's passphrase (servers sharing
+/// a database share the passphrase, so each opens what another sealed).
+fn cipher(state: &AppState) -> Aes256Gcm {
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"parapet sealed secrets\0");
+    hasher.update(state.settings.publisher.key_passphrase.expose().as_bytes());
+    Aes256Gcm::new_from_slice(&hasher.finalize()).expect("a 32-byte key")
+}
+
+/// Seals a secret: base64 of a random 96-bit nonce and the ciphertext.
+pub fn seal(state: &AppState, plaintext: &str) -> String {
+    let mut nonce = [0u8; 12];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
+    let sealed =
+        cipher(state).encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes()).expect("AES-GCM seals any length");
+    STANDARD.encode([nonce.as_slice(), &sealed].concat())
+}
+
+/// Opens a sealed secret; `None` when it was sealed under another passphrase or is damaged.
+pub fn open(state: &AppState, sealed: &str) -> Option<String> {
+    let bytes = STANDARD.decode(sealed).ok()?;
+    let (nonce, ciphertext) = bytes.split_at_checked(12)?;
+    let plain = cipher(state).decrypt(Nonce::from_slice(nonce), ciphertext).ok()?;
+    String::from_utf8(plain).ok()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointInput {
+    url: String,
+    #[serde(default = "standard")]
+    format: String,
+    #[serde(default)]
+    filters: EndpointFilters,
+}
+
+fn standard() -> String {
+    "standard".into()
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+    caller.require(Permission::PublishDocuments)?;
+    Ok(axum::Json(serde_json::json!({"items": state.store.endpoints().await?})))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<EndpointInput>,
+) -> ApiResult<Response> {
+    caller.require(Permission::PublishDocuments)?;
+    let allow = state.settings.notifications.allow_internal_targets;
+    let url =
+        parapet_notify::target::check_url(&input.url, allow).map_err(|e| ApiError::invalid("url", e.to_string()))?;
+    if !matches!(input.format.as_str(), "standard" | "slack" | "teams" | "matrix") {
+        return Err(ApiError::invalid("format", "standard, slack, teams or matrix"));
+    }
+    let secret = Secret::generate();
+    let endpoint = state
+        .store
+        .create_endpoint(&caller.actor(), url.as_str(), &input.format, &input.filters, &seal(&state, &secret.expose()))
+        .await?;
+    // The secret is shown once, here; the server keeps it sealed.
+    let body = serde_json::json!({"endpoint": endpoint, "secret": secret.expose()});
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// A new secret; the old one keeps signing for a day so that receivers can switch.
+async fn rotate(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+    caller.require(Permission::PublishDocuments)?;
+    let secret = Secret::generate();
+    let until = state.clock.now() + time::Duration::days(1);
+    let endpoint =
+        state.store.rotate_endpoint_secret(&caller.actor(), id, &seal(&state, &secret.expose()), until).await?;
+    Ok(axum::Json(serde_json::json!({"endpoint": endpoint, "secret": secret.expose()})))
+}
+
+async fn resume(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    caller.require(Permission::PublishDocuments)?;
+    state.store.resume_endpoint(&caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn dead(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+    caller.require(Permission::PublishDocuments)?;
+    Ok(axum::Json(serde_json::json!({"items": state.store.dead_letters(500).await?})))
+}
+
+async fn redeliver(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    caller.require(Permission::PublishDocuments)?;
+    state.store.redeliver(&caller.actor(), id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// The body an endpoint receives: the message with absolute links, or a chat message.
+fn body_for(state: &AppState, format: &str, payload: &serde_json::Value) -> serde_json::Value {
+    let mut payload = payload.clone();
+    if let Some(path) = payload["path"].as_str() {
+        payload["url"] = state.url(path).into();
+    }
+    let line = || {
+        let title = payload["title"].as_str().or(payload["month"].as_str()).unwrap_or("");
+        let kind = payload["type"].as_str().unwrap_or("notification");
+        format!("{kind}: {title} {}", payload["url"].as_str().unwrap_or(""))
+    };
+    match format {
+        "slack" | "teams" => serde_json::json!({"text": line()}),
+        "matrix" => serde_json::json!({"msgtype": "m.text", "body": line()}),
+        _ => payload,
+    }
+}
+
+/// Delivers one claimed webhook delivery; returns how the attempt went.
+async fn deliver(state: &AppState, client: &reqwest::Client, delivery: &ClaimedDelivery, policy: &Policy) -> Attempt {
+    let started = Instant::now();
+    let failed = |error: String, status_code: Option<u16>| {
+        let age = (time::OffsetDateTime::now_utc() - delivery.message_created_at).unsigned_abs();
+        let jitter: f64 = rand::Rng::random(&mut rand::rng());
+        let retry_at = match policy.after_failure(delivery.attempts as u32 + 1, age, jitter) {
+            Next::RetryAfter(wait) => Some(time::OffsetDateTime::now_utc() + wait),
+            Next::GiveUp => None,
+        };
+        Attempt::Failed { retry_at, status_code, error, duration_ms: started.elapsed().as_millis() as i64 }
+    };
+    let Ok(Some(endpoint)) = state.store.endpoint(delivery.target).await else {
+        return failed("the endpoint is gone".into(), None);
+    };
+    // The address is checked again at delivery: a name may resolve elsewhere now.
+    let allow = state.settings.notifications.allow_internal_targets;
+    let Ok(url) = parapet_notify::target::check_url(&endpoint.url, allow) else {
+        return failed("the endpoint URL is not allowed".into(), None);
+    };
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    match tokio::net::lookup_host((host.as_str(), port)).await {
+        Ok(addresses) => {
+            for address in addresses {
+                if let Err(e) = parapet_notify::target::check_address(address.ip(), allow) {
+                    return failed(e.to_string(), None);
+                }
+            }
+        }
+        Err(e) => return failed(format!("cannot resolve {host}: {e}"), None),
+    }
+    let body = body_for(state, &endpoint.format, &delivery.payload).to_string();
+    let mut request = client.post(url.as_str()).header("content-type", "application/json");
+    if endpoint.format == "standard" {
+        let mut secrets = Vec::new();
+        if let Some(secret) = open(state, &endpoint.sealed_secret).and_then(|s| Secret::parse(&s).ok()) {
+            secrets.push(secret);
+        }
+        let rotating = endpoint.previous_until.is_some_and(|until| until > time::OffsetDateTime::now_utc());
+        if rotating
+            && let Some(previous) = endpoint
+                .sealed_previous_secret
+                .as_deref()
+                .and_then(|s| open(state, s))
+                .and_then(|s| Secret::parse(&s).ok())
+        {
+            secrets.push(previous);
+        }
+        if secrets.is_empty() {
+            return failed("the endpoint's secret cannot be opened with this server's passphrase".into(), None);
+        }
+        let refs: Vec<&Secret> = secrets.iter().collect();
+        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        for (name, value) in parapet_notify::webhook::headers(&delivery.message_id, timestamp, body.as_bytes(), &refs) {
+            request = request.header(name, value);
+        }
+    }
+    match request.body(body).send().await {
+        Ok(response) if response.status().is_success() => Attempt::Delivered {
+            status_code: Some(response.status().as_u16()),
+            duration_ms: started.elapsed().as_millis() as i64,
+        },
+        Ok(response) => failed(format!("HTTP {}", response.status().as_u16()), Some(response.status().as_u16())),
+        Err(e) if e.is_timeout() => failed("timed out".into(), None),
+        Err(e) => failed(format!("cannot deliver: {e}"), None),
+    }
+}
+
+/// Fans out new messages and delivers due webhook deliveries until `stop`; several servers share
+/// the work through the claims in the database.
+pub async fn worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let owner = format!("serve@{}", std::process::id());
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(state.settings.notifications.webhook_timeout_seconds.max(1)))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("parapet/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client");
+    let policy = Policy::default();
+    let pause_after = state.settings.notifications.webhook_pause_after.max(1);
+    loop {
+        let mut busy = false;
+        while let Ok(Some(_)) = state.store.fan_out(500).await {
+            busy = true;
+        }
+        match state.store.claim_deliveries(&owner, 64, 120_000).await {
+            Ok(claimed) if !claimed.is_empty() => {
+                busy = true;
+                let jobs: Vec<_> = claimed
+                    .into_iter()
+                    .map(|delivery| {
+                        let (state, client, owner) = (state.clone(), client.clone(), owner.clone());
+                        async move {
+                            let attempt = deliver(&state, &client, &delivery, &policy).await;
+                            if let Err(e) = state.store.record_attempt(&owner, &delivery, &attempt, pause_after).await {
+                                tracing::error!(error = %e, "cannot record a delivery attempt");
+                            }
+                        }
+                    })
+                    .collect();
+                futures_util::stream::iter(jobs).buffer_unordered(32).collect::<Vec<()>>().await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "cannot claim deliveries"),
+        }
+        if !busy {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        } else if *stop.borrow() {
+            return;
+        }
+    }
+}
