@@ -96,6 +96,15 @@ async fn a_published_post_reaches_signed_and_chat_endpoints() {
     assert!(slack_headers.get("webhook-signature").is_none());
     let text: Value = serde_json::from_slice(slack_body).unwrap();
     assert!(text["text"].as_str().unwrap().contains("Hello"), "{text}");
-    let log = app.state.store.deliveries_to("webhook", stored[0].id, 10).await.unwrap();
-    assert_eq!((log.len(), log[0].status.as_str()), (1, "delivered"));
+    // The worker records the attempt after the receiver has answered: wait for the record.
+    let started = Instant::now();
+    loop {
+        let log = app.state.store.deliveries_to("webhook", stored[0].id, 10).await.unwrap();
+        assert_eq!(log.len(), 1, "one delivery per message and endpoint");
+        if log[0].status == "delivered" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "not recorded as delivered: {log:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
