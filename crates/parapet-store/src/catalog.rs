@@ -345,15 +345,8 @@ impl Store {
     /// copied of it until they are seeded again).
     pub async fn remove_source(&self, actor: &str, name: &str) -> Result<(), StoreError> {
         let source = self.source(name).await?.ok_or(StoreError::NotFound("source"))?;
+        // Records, their IDs and packages, updates, runs and document states go with it (cascades).
         let mut tx = self.write_tx().await?;
-        for table in ["catalog_ids", "catalog_packages"] {
-            sqlx::query::<Any>(&format!(
-                "DELETE FROM {table} WHERE record IN (SELECT id FROM catalog_records WHERE source_id = $1)"
-            ))
-            .bind(source.id)
-            .execute(&mut *tx)
-            .await?;
-        }
         sqlx::query::<Any>("DELETE FROM catalog_sources WHERE id = $1").bind(source.id).execute(&mut *tx).await?;
         append(&mut tx, actor, "source.remove", "source", Some(name.to_owned()), Some(audit_view(&source.spec)), None)
             .await?;
