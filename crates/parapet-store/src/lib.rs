@@ -20,6 +20,7 @@ mod documents;
 mod error;
 mod outbox;
 mod products;
+mod subscribers;
 mod users;
 
 pub use audit::{AuditEntry, AuditQuery};
@@ -33,6 +34,7 @@ pub use catalog::{
 pub use documents::{DocumentQuery, Prepare, Schedule, StoredDocument, StoredKey};
 pub use error::StoreError;
 pub use outbox::{Attempt, ClaimedDelivery, DeliveryRecord, Endpoint, EndpointFilters, OutboxMessage};
+pub use subscribers::{SubscribeOutcome, Subscriber, SubscriberCounts};
 pub use users::{ApiToken, Session, User};
 
 use sqlx::any::AnyPoolOptions;

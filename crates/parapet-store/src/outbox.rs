@@ -58,10 +58,13 @@ pub struct EndpointFilters {
 }
 
 impl EndpointFilters {
+    /// The kinds a filter may name: a document kind, or a kind of message.
+    pub const KINDS: [&'static str; 5] = ["bulletin", "advisory", "document", "post", "advance_notice"];
+
     /// Whether a message passes. Messages without a severity (posts, notices) pass a severity
     /// filter only when they are not documents.
     pub fn wants(&self, message: &OutboxMessage) -> bool {
-        let kind_ok = self.kinds.is_empty() || self.kinds.iter().any(|k| message.kind.starts_with(k.as_str()));
+        let kind_ok = self.kinds.is_empty() || self.kinds.iter().any(|k| kind_matches(k, message));
         let product_ok = self.products.is_empty()
             || message.products.iter().any(|p| self.products.iter().any(|w| w.eq_ignore_ascii_case(p)));
         let rank = |s: &str| parapet_model::Severity::ALL.iter().find(|v| v.as_str() == s).map(|v| v.rank());
@@ -71,6 +74,34 @@ impl EndpointFilters {
             (Some(_), None) => !message.kind.starts_with("document"),
         };
         kind_ok && product_ok && severity_ok
+    }
+
+    /// Checks what a caller asked for; the error names the field and the value.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(kind) = self.kinds.iter().find(|k| !Self::KINDS.contains(&k.as_str())) {
+            return Err(("kinds", format!("{kind:?} is not one of {}", Self::KINDS.join(", "))));
+        }
+        if let Some(min) = &self.min_severity
+            && !parapet_model::Severity::ALL.iter().any(|s| s.as_str() == min)
+        {
+            return Err(("min_severity", format!("{min:?} is not one of low, moderate, important, critical")));
+        }
+        if self.products.iter().any(|p| p.trim().is_empty() || p.len() > 200) {
+            return Err(("products", "product names must be 1 to 200 characters".into()));
+        }
+        if self.kinds.len() > 16 || self.products.len() > 100 {
+            return Err(("products", "at most 16 kinds and 100 products".into()));
+        }
+        Ok(())
+    }
+}
+
+fn kind_matches(kind: &str, message: &OutboxMessage) -> bool {
+    match kind {
+        "bulletin" | "advisory" => {
+            message.kind == "document.published" && message.payload["kind"].as_str() == Some(kind)
+        }
+        _ => message.kind.split('.').next() == Some(kind),
     }
 }
 
@@ -117,6 +148,10 @@ pub enum Attempt {
         status_code: Option<u16>,
         error: String,
         duration_ms: i64,
+    },
+    /// Not sent, and never will be (the subscriber left, the endpoint is gone).
+    Cancelled {
+        reason: String,
     },
 }
 
@@ -231,14 +266,16 @@ impl Store {
         rows.iter().map(endpoint_row).collect()
     }
 
-    /// Gives one unfinished message's next batch of endpoints their deliveries, in one
-    /// transaction with the cursor. Returns how many deliveries were made, or `None` when no
-    /// message waits for fan-out.
+    /// Gives one unfinished message's next batch of targets their deliveries, in one transaction
+    /// with the cursor: the webhook endpoints first, then the active email subscribers (those who
+    /// confirmed before the message was written). Returns how many deliveries were made, or
+    /// `None` when no message waits for fan-out.
     pub async fn fan_out(&self, batch: u32) -> Result<Option<u64>, StoreError> {
+        let batch = batch.clamp(1, 5000);
         let mut tx = self.write_tx().await?;
         let row = sqlx::query::<Any>(&format!(
-            "SELECT id, kind, severity, products, payload, fanout_cursor FROM outbox WHERE fanout_done = 0 \
-             ORDER BY created_at, id LIMIT 1{}",
+            "SELECT id, kind, severity, products, payload, created_at, fanout_cursor, webhooks_done, email_cursor \
+             FROM outbox WHERE fanout_done = 0 ORDER BY created_at, id LIMIT 1{}",
             self.backend.claim_suffix()
         ))
         .fetch_optional(&mut *tx)
@@ -256,42 +293,51 @@ impl Store {
             products: serde_json::from_str(&products).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         };
-        let cursor: i64 = row.try_get("fanout_cursor")?;
-        let endpoints =
-            sqlx::query::<Any>("SELECT id, filters FROM webhook_endpoints WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(cursor)
-                .bind(i64::from(batch.max(1)))
-                .fetch_all(&mut *tx)
-                .await?;
-        let now = now_ms();
-        let mut made = 0;
-        let mut last = cursor;
-        for endpoint in &endpoints {
-            let id: i64 = endpoint.try_get("id")?;
-            let filters: String = endpoint.try_get("filters")?;
-            let filters: EndpointFilters = serde_json::from_str(&filters).unwrap_or_default();
-            last = id;
-            if !filters.wants(&message) {
-                continue;
-            }
-            made += sqlx::query::<Any>(
-                "INSERT INTO deliveries (message_id, channel, target, status, next_attempt_at, created_at) \
-                 VALUES ($1, 'webhook', $2, 'pending', $3, $3) ON CONFLICT (message_id, channel, target) DO NOTHING",
+        let created_at: i64 = row.try_get("created_at")?;
+        let webhooks_done = row.try_get::<i64, _>("webhooks_done")? != 0;
+        let (channel, cursor, targets) = if !webhooks_done {
+            let cursor: i64 = row.try_get("fanout_cursor")?;
+            let targets =
+                sqlx::query::<Any>("SELECT id, filters FROM webhook_endpoints WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(cursor)
+                    .bind(i64::from(batch))
+                    .fetch_all(&mut *tx)
+                    .await?;
+            ("webhook", cursor, targets)
+        } else {
+            let cursor: i64 = row.try_get("email_cursor")?;
+            let targets = sqlx::query::<Any>(
+                "SELECT id, filters FROM subscribers WHERE status = 'active' AND id > $1 AND confirmed_at <= $3 \
+                 ORDER BY id LIMIT $2",
             )
-            .bind(&message.id)
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-        let done = (endpoints.len() as u32) < batch.max(1);
-        sqlx::query::<Any>("UPDATE outbox SET fanout_cursor = $1, fanout_done = $2 WHERE id = $3")
-            .bind(last)
-            .bind(i64::from(done))
-            .bind(&message.id)
-            .execute(&mut *tx)
+            .bind(cursor)
+            .bind(i64::from(batch))
+            .bind(created_at)
+            .fetch_all(&mut *tx)
             .await?;
+            ("email", cursor, targets)
+        };
+        let mut wanted = Vec::with_capacity(targets.len());
+        let mut last = cursor;
+        for target in &targets {
+            let id: i64 = target.try_get("id")?;
+            let filters: String = target.try_get("filters")?;
+            last = id;
+            // Filters are checked when they are written; unreadable ones want everything rather
+            // than silently nothing.
+            let filters: EndpointFilters = serde_json::from_str(&filters).unwrap_or_default();
+            if filters.wants(&message) {
+                wanted.push(id);
+            }
+        }
+        let made = insert_deliveries(&mut tx, &message.id, channel, &wanted).await?;
+        let finished = (targets.len() as u32) < batch;
+        let update = if channel == "webhook" {
+            "UPDATE outbox SET fanout_cursor = $1, webhooks_done = $2 WHERE id = $3"
+        } else {
+            "UPDATE outbox SET email_cursor = $1, fanout_done = $2 WHERE id = $3"
+        };
+        sqlx::query::<Any>(update).bind(last).bind(i64::from(finished)).bind(&message.id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Some(made))
     }
@@ -306,50 +352,69 @@ impl Store {
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let ids: Vec<i64> = sqlx::query_scalar::<Any, i64>(&format!(
-            "SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-             AND (d.lease_until IS NULL OR d.lease_until <= $1) \
-             AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE d.channel = 'webhook' AND e.id = d.target \
-                             AND e.paused_at IS NOT NULL) \
-             ORDER BY d.next_attempt_at, d.id LIMIT $2{}",
+        let rows = sqlx::query::<Any>(&format!(
+            "UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+               SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
+               AND (d.lease_until IS NULL OR d.lease_until <= $3) \
+               AND NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE d.channel = 'webhook' AND e.id = d.target \
+                               AND e.paused_at IS NOT NULL) \
+               ORDER BY d.next_attempt_at, d.id LIMIT $4{}) \
+             RETURNING id, message_id, channel, target, attempts",
             self.backend.claim_suffix()
         ))
+        .bind(owner)
+        .bind(now + lease_ms)
         .bind(now)
         .bind(i64::from(limit.max(1)))
         .fetch_all(&mut *tx)
         .await?;
-        let mut claimed = Vec::with_capacity(ids.len());
-        for id in ids {
-            sqlx::query::<Any>("UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = $3")
-                .bind(owner)
-                .bind(now + lease_ms)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let row = sqlx::query::<Any>(
-                "SELECT d.id, d.message_id, d.channel, d.target, d.attempts, o.payload, o.created_at \
-                 FROM deliveries d JOIN outbox o ON o.id = d.message_id WHERE d.id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let payload: String = row.try_get("payload")?;
+        let mut messages: Vec<String> = Vec::new();
+        for row in &rows {
+            let id: String = row.try_get("message_id")?;
+            if !messages.contains(&id) {
+                messages.push(id);
+            }
+        }
+        let mut payloads = std::collections::HashMap::new();
+        for chunk in messages.chunks(100) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT id, payload, created_at FROM outbox WHERE id IN ({})", placeholders.join(", "));
+            let mut query = sqlx::query::<Any>(&sql);
+            for id in chunk {
+                query = query.bind(id.clone());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                let payload: String = row.try_get("payload")?;
+                let payload: serde_json::Value =
+                    serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                payloads.insert(row.try_get::<String, _>("id")?, (payload, from_ms(row.try_get("created_at")?)));
+            }
+        }
+        tx.commit().await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let message_id: String = row.try_get("message_id")?;
+            let (payload, created_at) = payloads
+                .get(&message_id)
+                .cloned()
+                .ok_or(StoreError::Corrupt(format!("no outbox message {message_id}")))?;
             claimed.push(ClaimedDelivery {
                 id: row.try_get("id")?,
-                message_id: row.try_get("message_id")?,
+                message_id,
                 channel: row.try_get("channel")?,
                 target: row.try_get("target")?,
                 attempts: row.try_get("attempts")?,
-                payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                message_created_at: from_ms(row.try_get("created_at")?),
+                payload,
+                message_created_at: created_at,
             });
         }
-        tx.commit().await?;
+        claimed.sort_by_key(|d| d.id);
         Ok(claimed)
     }
 
-    /// Records an attempt: delivered, retried later, or dead-lettered. An endpoint failing
-    /// `pause_after` times in a row is paused. A delivery whose lease `owner` lost is left alone.
+    /// Records an attempt: delivered, retried later, dead-lettered or cancelled. An endpoint
+    /// failing `pause_after` times in a row is paused. A delivery whose lease `owner` lost is
+    /// left alone.
     pub async fn record_attempt(
         &self,
         owner: &str,
@@ -357,65 +422,23 @@ impl Store {
         attempt: &Attempt,
         pause_after: i64,
     ) -> Result<(), StoreError> {
-        let now = now_ms();
-        let mut tx = self.write_tx().await?;
-        let (status, next, error, code, duration, outcome) = match attempt {
-            Attempt::Delivered { status_code, duration_ms } => {
-                ("delivered", now, None, *status_code, *duration_ms, "delivered")
-            }
-            Attempt::Failed { retry_at: Some(at), status_code, error, duration_ms } => {
-                ("pending", to_ms(*at), Some(error.clone()), *status_code, *duration_ms, "failed")
-            }
-            Attempt::Failed { retry_at: None, status_code, error, duration_ms } => {
-                ("dead", now, Some(error.clone()), *status_code, *duration_ms, "dead")
-            }
-        };
-        let changed = sqlx::query::<Any>(
-            "UPDATE deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
-             delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END, lease_owner = NULL, lease_until = NULL \
-             WHERE id = $5 AND lease_owner = $6",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(&error)
-        .bind(now)
-        .bind(delivery.id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            tx.rollback().await?;
+        self.record_attempts(owner, &[(delivery, attempt)], pause_after).await
+    }
+
+    /// Records several attempts in one transaction (see [`Store::record_attempt`]).
+    pub async fn record_attempts(
+        &self,
+        owner: &str,
+        attempts: &[(&ClaimedDelivery, &Attempt)],
+        pause_after: i64,
+    ) -> Result<(), StoreError> {
+        if attempts.is_empty() {
             return Ok(());
         }
-        sqlx::query::<Any>(
-            "INSERT INTO delivery_log (delivery, at, outcome, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(delivery.id)
-        .bind(now)
-        .bind(outcome)
-        .bind(code.map(i64::from))
-        .bind(&error)
-        .bind(duration)
-        .execute(&mut *tx)
-        .await?;
-        if delivery.channel == "webhook" {
-            if status == "delivered" {
-                sqlx::query::<Any>("UPDATE webhook_endpoints SET failures = 0 WHERE id = $1")
-                    .bind(delivery.target)
-                    .execute(&mut *tx)
-                    .await?;
-            } else {
-                sqlx::query::<Any>(
-                    "UPDATE webhook_endpoints SET failures = failures + 1, \
-                     paused_at = CASE WHEN failures + 1 >= $1 AND paused_at IS NULL THEN $2 ELSE paused_at END WHERE id = $3",
-                )
-                .bind(pause_after)
-                .bind(now)
-                .bind(delivery.target)
-                .execute(&mut *tx)
-                .await?;
-            }
+        let now = now_ms();
+        let mut tx = self.write_tx().await?;
+        for (delivery, attempt) in attempts {
+            record_in(&mut tx, owner, delivery, attempt, pause_after, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -500,4 +523,98 @@ fn endpoint_row(row: &sqlx::any::AnyRow) -> Result<Endpoint, StoreError> {
         paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(from_ms),
         failures: row.try_get("failures")?,
     })
+}
+
+/// Inserts one pending delivery per target, a few hundred rows per statement; existing ones stay.
+async fn insert_deliveries(
+    conn: &mut AnyConnection,
+    message: &str,
+    channel: &str,
+    targets: &[i64],
+) -> Result<u64, StoreError> {
+    let now = now_ms();
+    let mut made = 0;
+    for chunk in targets.chunks(500) {
+        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, $2, ${}, 'pending', $3, $3)", i + 4)).collect();
+        let sql = format!(
+            "INSERT INTO deliveries (message_id, channel, target, status, next_attempt_at, created_at) VALUES {} \
+             ON CONFLICT (message_id, channel, target) DO NOTHING",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query::<Any>(&sql).bind(message.to_owned()).bind(channel.to_owned()).bind(now);
+        for target in chunk {
+            query = query.bind(*target);
+        }
+        made += query.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(made)
+}
+
+async fn record_in(
+    conn: &mut AnyConnection,
+    owner: &str,
+    delivery: &ClaimedDelivery,
+    attempt: &Attempt,
+    pause_after: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (status, next, error, code, duration, outcome) = match attempt {
+        Attempt::Delivered { status_code, duration_ms } => {
+            ("delivered", now, None, *status_code, *duration_ms, "delivered")
+        }
+        Attempt::Failed { retry_at: Some(at), status_code, error, duration_ms } => {
+            ("pending", to_ms(*at), Some(error.clone()), *status_code, *duration_ms, "failed")
+        }
+        Attempt::Failed { retry_at: None, status_code, error, duration_ms } => {
+            ("dead", now, Some(error.clone()), *status_code, *duration_ms, "dead")
+        }
+        Attempt::Cancelled { reason } => ("cancelled", now, Some(reason.clone()), None, 0, "cancelled"),
+    };
+    let changed = sqlx::query::<Any>(
+        "UPDATE deliveries SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, \
+         delivered_at = CASE WHEN $1 = 'delivered' THEN $4 ELSE delivered_at END, lease_owner = NULL, lease_until = NULL \
+         WHERE id = $5 AND lease_owner = $6 AND status = 'pending'",
+    )
+    .bind(status)
+    .bind(next)
+    .bind(&error)
+    .bind(now)
+    .bind(delivery.id)
+    .bind(owner)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(());
+    }
+    sqlx::query::<Any>(
+        "INSERT INTO delivery_log (delivery, at, outcome, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(delivery.id)
+    .bind(now)
+    .bind(outcome)
+    .bind(code.map(i64::from))
+    .bind(&error)
+    .bind(duration)
+    .execute(&mut *conn)
+    .await?;
+    if delivery.channel == "webhook" && outcome != "cancelled" {
+        if status == "delivered" {
+            sqlx::query::<Any>("UPDATE webhook_endpoints SET failures = 0 WHERE id = $1 AND failures <> 0")
+                .bind(delivery.target)
+                .execute(&mut *conn)
+                .await?;
+        } else {
+            sqlx::query::<Any>(
+                "UPDATE webhook_endpoints SET failures = failures + 1, \
+                 paused_at = CASE WHEN failures + 1 >= $1 AND paused_at IS NULL THEN $2 ELSE paused_at END WHERE id = $3",
+            )
+            .bind(pause_after)
+            .bind(now)
+            .bind(delivery.target)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@ mod catalog;
 mod documents;
 mod outbox;
 mod products;
+mod subscribers;
 
 use parapet_model::{Role, Viewer};
 use parapet_store::Store;

@@ -26,6 +26,7 @@ async fn fan_out_claim_retry_pause_and_redeliver(store: TestStore) {
     store.publish_post("pat", "hello", None).await.unwrap();
     assert_eq!(store.fan_out(2).await.unwrap(), Some(1), "the first batch: one endpoint wants posts");
     assert_eq!(store.fan_out(2).await.unwrap(), Some(0), "the second batch: the product filter says no");
+    assert_eq!(store.fan_out(2).await.unwrap(), Some(0), "the email subscribers: none");
     assert_eq!(store.fan_out(2).await.unwrap(), None, "done");
 
     // One worker holds the delivery; another finds nothing.
