@@ -34,6 +34,8 @@ python3 -c 'import feedparser' 2>/dev/null || python3 -m pip install -q feedpars
 python3 -c 'import icalendar' 2>/dev/null || python3 -m pip install -q icalendar==6.1.0
 # The webhook signatures are checked by the Standard Webhooks reference library.
 python3 -c 'import standardwebhooks' 2>/dev/null || python3 -m pip install -q standardwebhooks==1.1.0
+# Email is sent to a real SMTP server process, aiosmtpd.
+python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q aiosmtpd==1.4.6
 # The Cargo.lock agreement test runs cargo-audit (from crates.io, pinned) on the RustSec snapshot.
 if ! command -v cargo-audit >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo-audit" ]; then
     echo "scripts/test.sh: installing cargo-audit" >&2

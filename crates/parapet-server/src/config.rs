@@ -226,6 +226,15 @@ pub struct NotificationSettings {
     pub webhook_timeout_seconds: u64,
     /// Failed deliveries in a row after which an endpoint is paused.
     pub webhook_pause_after: i64,
+    /// The SMTP server mail goes through: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// or `smtps://user:pass@host:465`. Empty: no email subscriptions.
+    pub smtp_url: Secret,
+    /// The sender of notification mail, e.g. `Example PSIRT <psirt@example.com>`.
+    pub mail_from: String,
+    /// SMTP connections each server uses at once.
+    pub smtp_connections: u32,
+    /// Hours a confirmation link stays good.
+    pub confirm_link_hours: u64,
 }
 
 impl Default for NotificationSettings {
@@ -236,11 +245,30 @@ impl Default for NotificationSettings {
             allow_internal_targets: false,
             webhook_timeout_seconds: 10,
             webhook_pause_after: 10,
+            smtp_url: Secret::default(),
+            mail_from: String::new(),
+            smtp_connections: 8,
+            confirm_link_hours: 72,
         }
     }
 }
 
 impl NotificationSettings {
+    /// Whether email subscriptions are on.
+    pub fn email_enabled(&self) -> bool {
+        !self.smtp_url.is_empty()
+    }
+
+    /// The sender, checked; the error names the setting.
+    pub fn sender(&self) -> Result<lettre::message::Mailbox, String> {
+        self.mail_from.parse().map_err(|_| {
+            format!(
+                "notifications.mail_from: {:?} is not a sender such as \"Example PSIRT <psirt@example.com>\"",
+                self.mail_from
+            )
+        })
+    }
+
     /// The holidays as dates; the error names the one that is not a date.
     pub fn holiday_dates(&self) -> Result<Vec<jiff::civil::Date>, String> {
         self.holidays
@@ -340,6 +368,17 @@ impl Settings {
         }
         self.calendar()?;
         self.notifications.holiday_dates()?;
+        if self.notifications.email_enabled() {
+            self.notifications.sender()?;
+            let url = self.notifications.smtp_url.expose();
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                // The URL may hold a password: name the setting, never the value.
+                return Err("notifications.smtp_url: must start with smtp:// or smtps://".into());
+            }
+            if self.notifications.smtp_connections == 0 {
+                return Err("notifications.smtp_connections: must be at least 1".into());
+            }
+        }
         if self.notifications.advance_business_days > 20 {
             return Err("notifications.advance_business_days: at most 20".to_owned());
         }

@@ -59,6 +59,10 @@ impl ApiError {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
     }
 
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> ApiError {
         ApiError {
             internal: Some(error.into()),

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod catalog;
 mod catalog_pages;
 pub mod config;
+mod delivery;
 pub mod documents;
 mod editor;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod feeds;
 mod guide;
 pub mod intake;
 pub mod json;
+pub mod mail;
 mod metrics;
 mod ops;
 pub mod pages;
@@ -24,6 +26,7 @@ pub mod provider;
 pub mod publishing;
 pub mod releases;
 pub mod state;
+pub mod subscriptions;
 pub mod webhooks;
 
 use axum::Router;
@@ -64,6 +67,11 @@ pub fn app(state: AppState) -> Router {
         .merge(calendar::routes())
         .merge(advance::routes())
         .merge(webhooks::routes())
+        .merge(subscriptions::api_routes())
+        .merge(
+            subscriptions::page_routes()
+                .layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)),
+        )
         .merge(advance::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(calendar::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
         .merge(blog::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
@@ -119,10 +127,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
+    let mailer = mail::Mailer::from_settings(&state.settings.notifications).map_err(std::io::Error::other)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(publishing::scheduler(state.clone(), stop_rx.clone()));
     let syncs = tokio::spawn(catalog::scheduler(state.clone(), stop_rx.clone()));
-    let deliveries = tokio::spawn(webhooks::worker(state.clone(), stop_rx.clone()));
+    let deliveries = tokio::spawn(delivery::worker(state.clone(), mailer.map(std::sync::Arc::new), stop_rx.clone()));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut stopped = stop_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

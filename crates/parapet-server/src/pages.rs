@@ -58,6 +58,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("post.html", include_str!("../templates/post.html")),
     ("briefings.html", include_str!("../templates/briefings.html")),
     ("advance.html", include_str!("../templates/advance.html")),
+    ("subscribe.html", include_str!("../templates/subscribe.html")),
+    ("subscribe_preferences.html", include_str!("../templates/subscribe_preferences.html")),
+    ("notifications.html", include_str!("../templates/notifications.html")),
+    ("email/message.txt", include_str!("../templates/email/message.txt")),
+    ("email/message.html", include_str!("../templates/email/message.html")),
 ];
 
 pub struct Templates {
@@ -82,7 +87,11 @@ impl Templates {
     }
 
     pub fn render(&self, name: &str, ctx: Value) -> Result<String, ApiError> {
-        self.env.get_template(name).and_then(|t| t.render(ctx)).map_err(ApiError::internal)
+        self.try_render(name, ctx).map_err(ApiError::internal)
+    }
+
+    pub fn try_render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(name).and_then(|t| t.render(ctx))
     }
 }
 

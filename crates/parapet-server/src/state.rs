@@ -18,6 +18,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub templates: Arc<Templates>,
     pub intake_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Subscription requests per address: each may mail someone.
+    pub subscribe_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     pub metrics: Arc<Metrics>,
     /// What time it is for the scheduler; tests set their own.
     pub clock: Arc<dyn Clock>,
@@ -36,6 +38,7 @@ impl AppState {
         AppState {
             store,
             intake_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            subscribe_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(10).expect("ten")))),
             settings: Arc::new(settings),
             templates: Arc::new(Templates::new()),
             metrics: Arc::new(Metrics::new()),

@@ -13,9 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use futures_util::StreamExt;
 use parapet_model::Permission;
-use parapet_notify::retry::{Next, Policy};
+use parapet_notify::retry::Policy;
 use parapet_notify::webhook::Secret;
 use parapet_store::{Attempt, ClaimedDelivery, EndpointFilters};
 use serde::Deserialize;
@@ -23,6 +22,7 @@ use sha2::Digest;
 use std::time::{Duration, Instant};
 
 use crate::auth::Caller;
+use crate::delivery::failure;
 use crate::error::{ApiError, ApiResult};
 use crate::json::Json;
 use crate::state::AppState;
@@ -90,6 +90,7 @@ async fn create(
     let allow = state.settings.notifications.allow_internal_targets;
     let url =
         parapet_notify::target::check_url(&input.url, allow).map_err(|e| ApiError::invalid("url", e.to_string()))?;
+    input.filters.check().map_err(|(field, message)| ApiError::invalid(format!("filters.{field}"), message))?;
     if !matches!(input.format.as_str(), "standard" | "slack" | "teams" | "matrix") {
         return Err(ApiError::invalid("format", "standard, slack, teams or matrix"));
     }
@@ -148,20 +149,28 @@ fn body_for(state: &AppState, format: &str, payload: &serde_json::Value) -> serd
     }
 }
 
+/// An HTTP client for webhook deliveries: a timeout, no redirects.
+pub(crate) fn client(state: &AppState) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(state.settings.notifications.webhook_timeout_seconds.max(1)))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("parapet/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client")
+}
+
 /// Delivers one claimed webhook delivery; returns how the attempt went.
-async fn deliver(state: &AppState, client: &reqwest::Client, delivery: &ClaimedDelivery, policy: &Policy) -> Attempt {
+pub(crate) async fn deliver(
+    state: &AppState,
+    client: &reqwest::Client,
+    delivery: &ClaimedDelivery,
+    policy: &Policy,
+) -> Attempt {
     let started = Instant::now();
-    let failed = |error: String, status_code: Option<u16>| {
-        let age = (time::OffsetDateTime::now_utc() - delivery.message_created_at).unsigned_abs();
-        let jitter: f64 = rand::Rng::random(&mut rand::rng());
-        let retry_at = match policy.after_failure(delivery.attempts as u32 + 1, age, jitter) {
-            Next::RetryAfter(wait) => Some(time::OffsetDateTime::now_utc() + wait),
-            Next::GiveUp => None,
-        };
-        Attempt::Failed { retry_at, status_code, error, duration_ms: started.elapsed().as_millis() as i64 }
-    };
+    let failed = |error: String, status_code: Option<u16>| failure(delivery, policy, started, error, status_code);
     let Ok(Some(endpoint)) = state.store.endpoint(delivery.target).await else {
-        return failed("the endpoint is gone".into(), None);
+        return Attempt::Cancelled { reason: "the endpoint is gone".into() };
     };
     // The address is checked again at delivery: a name may resolve elsewhere now.
     let allow = state.settings.notifications.allow_internal_targets;
@@ -214,54 +223,5 @@ async fn deliver(state: &AppState, client: &reqwest::Client, delivery: &ClaimedD
         Ok(response) => failed(format!("HTTP {}", response.status().as_u16()), Some(response.status().as_u16())),
         Err(e) if e.is_timeout() => failed("timed out".into(), None),
         Err(e) => failed(format!("cannot deliver: {e}"), None),
-    }
-}
-
-/// Fans out new messages and delivers due webhook deliveries until `stop`; several servers share
-/// the work through the claims in the database.
-pub async fn worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let owner = format!("serve@{}", std::process::id());
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(state.settings.notifications.webhook_timeout_seconds.max(1)))
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("parapet/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("an HTTP client");
-    let policy = Policy::default();
-    let pause_after = state.settings.notifications.webhook_pause_after.max(1);
-    loop {
-        let mut busy = false;
-        while let Ok(Some(_)) = state.store.fan_out(500).await {
-            busy = true;
-        }
-        match state.store.claim_deliveries(&owner, 64, 120_000).await {
-            Ok(claimed) if !claimed.is_empty() => {
-                busy = true;
-                let jobs: Vec<_> = claimed
-                    .into_iter()
-                    .map(|delivery| {
-                        let (state, client, owner) = (state.clone(), client.clone(), owner.clone());
-                        async move {
-                            let attempt = deliver(&state, &client, &delivery, &policy).await;
-                            if let Err(e) = state.store.record_attempt(&owner, &delivery, &attempt, pause_after).await {
-                                tracing::error!(error = %e, "cannot record a delivery attempt");
-                            }
-                        }
-                    })
-                    .collect();
-                futures_util::stream::iter(jobs).buffer_unordered(32).collect::<Vec<()>>().await;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "cannot claim deliveries"),
-        }
-        if !busy {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stop.wait_for(|s| *s) => return,
-            }
-        } else if *stop.borrow() {
-            return;
-        }
     }
 }

@@ -328,6 +328,7 @@ async fn openapi_covers_every_route() {
         include_str!("../../src/calendar.rs"),
         include_str!("../../src/advance.rs"),
         include_str!("../../src/webhooks.rs"),
+        include_str!("../../src/subscriptions.rs"),
     ]
     .concat();
     let routes: Vec<&str> = source

@@ -9,6 +9,8 @@ mod embargo;
 mod feeds;
 mod pages;
 mod publishing;
+mod smtp;
+mod subscriptions;
 mod webhooks;
 
 use axum::Router;

@@ -1,0 +1,142 @@
+//! The delivery worker in `serve`: it fans new outbox messages out into deliveries and carries
+//! the due ones to webhook endpoints and mailboxes. Several servers share the work through the
+//! claims in the database; each keeps a bounded number of deliveries in flight, starts new ones as
+//! others finish (a hanging receiver holds one slot, not a batch), and records finished attempts
+//! in batches.
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+use parapet_notify::retry::{Next, Policy};
+use parapet_store::{Attempt, ClaimedDelivery};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::mail::Mailer;
+use crate::state::AppState;
+
+/// Deliveries one server keeps in flight.
+const IN_FLIGHT: usize = 256;
+/// Outbox targets turned into deliveries per fan-out transaction.
+const FAN_OUT_BATCH: u32 = 1000;
+/// How long a claim lasts; an attempt takes far less (timeouts), so an expired claim means the
+/// server holding it is gone, and another may take the delivery.
+const LEASE_MS: i64 = 120_000;
+
+/// A failed attempt: retried after the policy's wait, or dead-lettered when the policy gives up.
+pub(crate) fn failure(
+    delivery: &ClaimedDelivery,
+    policy: &Policy,
+    started: Instant,
+    error: String,
+    status_code: Option<u16>,
+) -> Attempt {
+    let age = (time::OffsetDateTime::now_utc() - delivery.message_created_at).unsigned_abs();
+    let jitter: f64 = rand::Rng::random(&mut rand::rng());
+    let retry_at = match policy.after_failure(delivery.attempts as u32 + 1, age, jitter) {
+        Next::RetryAfter(wait) => Some(time::OffsetDateTime::now_utc() + wait),
+        Next::GiveUp => None,
+    };
+    Attempt::Failed { retry_at, status_code, error, duration_ms: started.elapsed().as_millis() as i64 }
+}
+
+/// Runs until `stop`, then lets the deliveries in flight finish and records them.
+pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let owner = format!("serve-{}", uuid::Uuid::new_v4().simple());
+    let client = crate::webhooks::client(&state);
+    let policy = Policy::default();
+    let pause_after = state.settings.notifications.webhook_pause_after.max(1);
+    let mut in_flight = FuturesUnordered::new();
+    let mut finished: Vec<(ClaimedDelivery, Attempt)> = Vec::new();
+    // When to look again for work after finding none: idle servers poll, busy ones do not wait.
+    let idle = Duration::from_millis(250);
+    let (mut next_fan_out, mut next_claim) = (Instant::now(), Instant::now());
+    let mut last_record = Instant::now();
+    loop {
+        let stopping = *stop.borrow();
+        if !stopping && Instant::now() >= next_fan_out {
+            // One batch per turn, so that delivery starts while a large fan-out goes on.
+            match state.store.fan_out(FAN_OUT_BATCH).await {
+                Ok(Some(_)) => next_claim = Instant::now(),
+                Ok(None) => next_fan_out = Instant::now() + idle,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot fan out notifications");
+                    next_fan_out = Instant::now() + idle;
+                }
+            }
+        }
+        if !stopping && in_flight.len() < IN_FLIGHT / 2 && Instant::now() >= next_claim {
+            let room = (IN_FLIGHT - in_flight.len()) as u32;
+            match state.store.claim_deliveries(&owner, room, LEASE_MS).await {
+                Ok(claimed) => {
+                    if claimed.is_empty() {
+                        next_claim = Instant::now() + idle;
+                    }
+                    for delivery in claimed {
+                        let (state, client, mailer) = (state.clone(), client.clone(), mailer.clone());
+                        in_flight.push(async move {
+                            let attempt = attempt(&state, &client, mailer.as_deref(), &delivery, &policy).await;
+                            (delivery, attempt)
+                        });
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot claim deliveries");
+                    next_claim = Instant::now() + idle;
+                }
+            }
+        }
+        if in_flight.is_empty() {
+            if stopping {
+                return;
+            }
+            let wake = next_fan_out.min(next_claim);
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake.into()) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+            continue;
+        }
+        // Wait for something to finish (or a moment, to fan out and claim more), then take
+        // everything else that has finished too.
+        tokio::select! {
+            Some(done) = in_flight.next() => finished.push(done),
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+        while let Some(Some(done)) = in_flight.next().now_or_never() {
+            finished.push(done);
+        }
+        // Attempts are recorded a batch per transaction; a short delay buys large batches.
+        let due = finished.len() >= 128 || last_record.elapsed() >= Duration::from_millis(50) || in_flight.is_empty();
+        if !finished.is_empty() && due {
+            let batch: Vec<(&ClaimedDelivery, &Attempt)> = finished.iter().map(|(d, a)| (d, a)).collect();
+            if let Err(e) = state.store.record_attempts(&owner, &batch, pause_after).await {
+                // Unrecorded attempts are made again once their claims expire: at least once.
+                tracing::error!(error = %e, "cannot record delivery attempts");
+            }
+            finished.clear();
+            last_record = Instant::now();
+        }
+    }
+}
+
+/// One attempt at one delivery, by its channel.
+async fn attempt(
+    state: &AppState,
+    client: &reqwest::Client,
+    mailer: Option<&Mailer>,
+    delivery: &ClaimedDelivery,
+    policy: &Policy,
+) -> Attempt {
+    match (delivery.channel.as_str(), mailer) {
+        ("webhook", _) => crate::webhooks::deliver(state, client, delivery, policy).await,
+        ("email", Some(mailer)) => mailer.deliver(state, delivery, policy).await,
+        ("email", None) => failure(
+            delivery,
+            policy,
+            Instant::now(),
+            "email is not configured on this server (notifications.smtp_url)".into(),
+            None,
+        ),
+        (other, _) => Attempt::Cancelled { reason: format!("unknown channel {other:?}") },
+    }
+}
