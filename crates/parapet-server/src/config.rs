@@ -226,8 +226,8 @@ pub struct NotificationSettings {
     pub webhook_timeout_seconds: u64,
     /// Failed deliveries in a row after which an endpoint is paused.
     pub webhook_pause_after: i64,
-    /// The SMTP server mail goes through: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
-    /// or `smtps://user:pass@host:465`. Empty: no email subscriptions.
+    /// The SMTP server mail goes through: `smtp://host:25` or
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS). Empty: no email subscriptions.
     pub smtp_url: Secret,
     /// The sender of notification mail, e.g. `Example PSIRT <psirt@example.com>`.
     pub mail_from: String,
@@ -235,6 +235,12 @@ pub struct NotificationSettings {
     pub smtp_connections: u32,
     /// Hours a confirmation link stays good.
     pub confirm_link_hours: u64,
+    /// Seconds an SMTP server has for each step of a send.
+    pub smtp_timeout_seconds: u64,
+    /// Seconds a server holds the deliveries it claimed. A server that dies holding some leaves
+    /// them to the others (or to itself, restarted) after this long; it must exceed the webhook
+    /// and SMTP timeouts, or a slow delivery could be taken over while still running.
+    pub delivery_lease_seconds: u64,
 }
 
 impl Default for NotificationSettings {
@@ -249,6 +255,8 @@ impl Default for NotificationSettings {
             mail_from: String::new(),
             smtp_connections: 8,
             confirm_link_hours: 72,
+            smtp_timeout_seconds: 30,
+            delivery_lease_seconds: 60,
         }
     }
 }
@@ -368,13 +376,18 @@ impl Settings {
         }
         self.calendar()?;
         self.notifications.holiday_dates()?;
+        let slowest = self.notifications.webhook_timeout_seconds.max(self.notifications.smtp_timeout_seconds);
+        if self.notifications.delivery_lease_seconds <= slowest {
+            return Err(format!(
+                "notifications.delivery_lease_seconds: {} must be longer than the webhook and SMTP timeouts ({slowest} s)",
+                self.notifications.delivery_lease_seconds
+            ));
+        }
         if self.notifications.email_enabled() {
             self.notifications.sender()?;
-            let url = self.notifications.smtp_url.expose();
-            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                // The URL may hold a password: name the setting, never the value.
-                return Err("notifications.smtp_url: must start with smtp:// or smtps://".into());
-            }
+            // The error never quotes the URL, which may hold a password.
+            crate::smtp::Server::parse(self.notifications.smtp_url.expose())
+                .map_err(|e| format!("notifications.smtp_url: {e}"))?;
             if self.notifications.smtp_connections == 0 {
                 return Err("notifications.smtp_connections: must be at least 1".into());
             }

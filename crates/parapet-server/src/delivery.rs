@@ -4,10 +4,9 @@
 //! others finish (a hanging receiver holds one slot, not a batch), and records finished attempts
 //! in batches.
 
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
 use parapet_notify::retry::{Next, Policy};
-use parapet_store::{Attempt, ClaimedDelivery};
+use parapet_store::{Attempt, ClaimedDelivery, Subscriber};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,10 +16,7 @@ use crate::state::AppState;
 /// Deliveries one server keeps in flight.
 const IN_FLIGHT: usize = 256;
 /// Outbox targets turned into deliveries per fan-out transaction.
-const FAN_OUT_BATCH: u32 = 1000;
-/// How long a claim lasts; an attempt takes far less (timeouts), so an expired claim means the
-/// server holding it is gone, and another may take the delivery.
-const LEASE_MS: i64 = 120_000;
+const FAN_OUT_BATCH: u32 = 500;
 
 /// A failed attempt: retried after the policy's wait, or dead-lettered when the policy gives up.
 pub(crate) fn failure(
@@ -45,7 +41,11 @@ pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: toki
     let client = crate::webhooks::client(&state);
     let policy = Policy::default();
     let pause_after = state.settings.notifications.webhook_pause_after.max(1);
-    let mut in_flight = FuturesUnordered::new();
+    // An attempt takes less than its timeouts, so an expired claim means the server holding it is
+    // gone, and another may take the delivery.
+    let lease_ms = (state.settings.notifications.delivery_lease_seconds.max(1) * 1000) as i64;
+    // Tasks of their own, so that they go on while this loop waits on the database.
+    let mut in_flight = tokio::task::JoinSet::new();
     let mut finished: Vec<(ClaimedDelivery, Attempt)> = Vec::new();
     // When to look again for work after finding none: idle servers poll, busy ones do not wait.
     let idle = Duration::from_millis(250);
@@ -66,15 +66,32 @@ pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: toki
         }
         if !stopping && in_flight.len() < IN_FLIGHT / 2 && Instant::now() >= next_claim {
             let room = (IN_FLIGHT - in_flight.len()) as u32;
-            match state.store.claim_deliveries(&owner, room, LEASE_MS).await {
+            match state.store.claim_deliveries(&owner, room, lease_ms).await {
                 Ok(claimed) => {
                     if claimed.is_empty() {
                         next_claim = Instant::now() + idle;
                     }
+                    let subscribers = subscribers_of(&state, &claimed).await;
                     for delivery in claimed {
                         let (state, client, mailer) = (state.clone(), client.clone(), mailer.clone());
-                        in_flight.push(async move {
-                            let attempt = attempt(&state, &client, mailer.as_deref(), &delivery, &policy).await;
+                        let subscriber = match &subscribers {
+                            Some(found) => Ok(found.get(&delivery.target).cloned()),
+                            None => Err(()),
+                        };
+                        in_flight.spawn(async move {
+                            let attempt = match subscriber {
+                                Ok(subscriber) => {
+                                    attempt(&state, &client, mailer.as_deref(), &delivery, subscriber.as_ref(), &policy)
+                                        .await
+                                }
+                                Err(()) => failure(
+                                    &delivery,
+                                    &policy,
+                                    Instant::now(),
+                                    "cannot read the subscriber".into(),
+                                    None,
+                                ),
+                            };
                             (delivery, attempt)
                         });
                     }
@@ -99,11 +116,12 @@ pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: toki
         // Wait for something to finish (or a moment, to fan out and claim more), then take
         // everything else that has finished too.
         tokio::select! {
-            Some(done) = in_flight.next() => finished.push(done),
+            Some(done) = in_flight.join_next() => finished.extend(done.ok()),
             _ = tokio::time::sleep(Duration::from_millis(20)) => {}
         }
-        while let Some(Some(done)) = in_flight.next().now_or_never() {
-            finished.push(done);
+        while let Some(done) = in_flight.try_join_next() {
+            // A task that panicked has no attempt to record; its claim expires and it is retried.
+            finished.extend(done.ok());
         }
         // Attempts are recorded a batch per transaction; a short delay buys large batches.
         let due = finished.len() >= 128 || last_record.elapsed() >= Duration::from_millis(50) || in_flight.is_empty();
@@ -119,17 +137,34 @@ pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: toki
     }
 }
 
+/// The subscribers the email deliveries among `claimed` go to, read in one query; `None` when
+/// they cannot be read (those mails fail this time and are retried later).
+async fn subscribers_of(state: &AppState, claimed: &[ClaimedDelivery]) -> Option<HashMap<i64, Subscriber>> {
+    let ids: Vec<i64> = claimed.iter().filter(|d| d.channel == "email").map(|d| d.target).collect();
+    if ids.is_empty() {
+        return Some(HashMap::new());
+    }
+    match state.store.subscribers_by_id(&ids).await {
+        Ok(found) => Some(found.into_iter().map(|s| (s.id, s)).collect()),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read subscribers");
+            None
+        }
+    }
+}
+
 /// One attempt at one delivery, by its channel.
 async fn attempt(
     state: &AppState,
     client: &reqwest::Client,
     mailer: Option<&Mailer>,
     delivery: &ClaimedDelivery,
+    subscriber: Option<&Subscriber>,
     policy: &Policy,
 ) -> Attempt {
     match (delivery.channel.as_str(), mailer) {
         ("webhook", _) => crate::webhooks::deliver(state, client, delivery, policy).await,
-        ("email", Some(mailer)) => mailer.deliver(state, delivery, policy).await,
+        ("email", Some(mailer)) => mailer.deliver(state, delivery, subscriber, policy).await,
         ("email", None) => failure(
             delivery,
             policy,

@@ -25,6 +25,7 @@ pub mod pages;
 pub mod provider;
 pub mod publishing;
 pub mod releases;
+pub mod smtp;
 pub mod state;
 pub mod subscriptions;
 pub mod webhooks;

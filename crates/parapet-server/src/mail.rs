@@ -1,26 +1,23 @@
 //! Sending notification mail: one multipart (text and HTML) message per subscriber and
 //! delivery, rendered from auto-escaped templates, with the subscriber's own preferences and
-//! one-click unsubscription links, sent over a pool of SMTP connections (lettre, rustls).
+//! one-click unsubscription links, sent over a pool of SMTP connections ([`crate::smtp`]).
 
 use lettre::message::Mailbox;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use minijinja::context;
 use parapet_notify::email::{Mail, Purpose, TokenKey};
 use parapet_notify::retry::Policy;
 use parapet_store::{Attempt, ClaimedDelivery, Subscriber};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 
 use crate::config::NotificationSettings;
 use crate::delivery::failure;
+use crate::smtp::{Pool, Server};
 use crate::state::AppState;
 
 /// What sends mail for one server.
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pool: Pool,
     from: Mailbox,
-    /// lettre's pool caps the idle connections, not the open ones; this caps those.
-    connections: Semaphore,
 }
 
 impl Mailer {
@@ -31,29 +28,30 @@ impl Mailer {
             return Ok(None);
         }
         let from = settings.sender()?;
-        let connections = settings.smtp_connections.max(1);
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.expose())
-            .map_err(|e| format!("notifications.smtp_url: {}", redacted(&e.to_string(), settings)))?
-            .timeout(Some(Duration::from_secs(30)))
-            .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(connections))
-            .build();
-        Ok(Some(Mailer { transport, from, connections: Semaphore::new(connections as usize) }))
+        let server = Server::parse(settings.smtp_url.expose()).map_err(|e| format!("notifications.smtp_url: {e}"))?;
+        let timeout = Duration::from_secs(settings.smtp_timeout_seconds.max(1));
+        Ok(Some(Mailer { pool: Pool::new(server, settings.smtp_connections, timeout), from }))
     }
 
-    /// Sends one claimed email delivery; returns how the attempt went.
-    pub(crate) async fn deliver(&self, state: &AppState, delivery: &ClaimedDelivery, policy: &Policy) -> Attempt {
+    /// Sends one claimed email delivery to `subscriber` (read with the claim; `None` when it is
+    /// gone); returns how the attempt went.
+    pub(crate) async fn deliver(
+        &self,
+        state: &AppState,
+        delivery: &ClaimedDelivery,
+        subscriber: Option<&Subscriber>,
+        policy: &Policy,
+    ) -> Attempt {
         let started = Instant::now();
-        let subscriber = match state.store.subscriber(delivery.target).await {
-            Ok(Some(subscriber)) => subscriber,
-            Ok(None) => return Attempt::Cancelled { reason: "the subscriber is gone".into() },
-            Err(e) => return failure(delivery, policy, started, format!("cannot read the subscriber: {e}"), None),
+        let Some(subscriber) = subscriber else {
+            return Attempt::Cancelled { reason: "the subscriber is gone".into() };
         };
         let kind = delivery.payload["type"].as_str().unwrap_or_default();
         let wanted_status = if kind == "subscription.confirm" { "pending" } else { "active" };
         if subscriber.status != wanted_status {
             return Attempt::Cancelled { reason: format!("the subscriber is {}", subscriber.status) };
         }
-        let message = match self.compose(state, &subscriber, delivery) {
+        let message = match self.compose(state, subscriber, delivery) {
             Ok(message) => message,
             // A message that cannot be made now never can: no retry.
             Err(e) => {
@@ -65,16 +63,13 @@ impl Mailer {
                 };
             }
         };
-        let Ok(_permit) = self.connections.acquire().await else {
-            return failure(delivery, policy, started, "the mailer is closed".into(), None);
-        };
-        match self.transport.send(message).await {
+        match self.pool.send(message.envelope(), &message.formatted()).await {
             Ok(response) => Attempt::Delivered {
                 status_code: Some(u16::from(response.code())),
                 duration_ms: started.elapsed().as_millis() as i64,
             },
             Err(e) => {
-                let code = e.status().map(u16::from);
+                let code = e.status();
                 let error = redacted(&format!("SMTP: {e}"), &state.settings.notifications);
                 if e.is_permanent() {
                     // 5xx: the server refuses this mail for good (no such mailbox, policy).

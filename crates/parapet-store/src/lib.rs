@@ -33,7 +33,9 @@ pub use catalog::{
 };
 pub use documents::{DocumentQuery, Prepare, Schedule, StoredDocument, StoredKey};
 pub use error::StoreError;
-pub use outbox::{Attempt, ClaimedDelivery, DeliveryRecord, Endpoint, EndpointFilters, OutboxMessage};
+pub use outbox::{
+    Attempt, ClaimedDelivery, DeliveryCounts, DeliveryRecord, Endpoint, EndpointFilters, OutboxEntry, OutboxMessage,
+};
 pub use subscribers::{SubscribeOutcome, Subscriber, SubscriberCounts};
 pub use users::{ApiToken, Session, User};
 

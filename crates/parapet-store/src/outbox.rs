@@ -169,6 +169,32 @@ pub struct DeliveryRecord {
     pub delivered_at: Option<OffsetDateTime>,
 }
 
+/// How a message's deliveries stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryCounts {
+    pub pending: i64,
+    pub delivered: i64,
+    pub dead: i64,
+    pub cancelled: i64,
+}
+
+impl DeliveryCounts {
+    pub fn total(&self) -> i64 {
+        self.pending + self.delivered + self.dead + self.cancelled
+    }
+}
+
+/// An outbox message as the console lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub kind: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Whether every target has its delivery.
+    pub fanned_out: bool,
+}
+
 const ENDPOINT_COLUMNS: &str = "id, url, format, filters, secret, previous_secret, previous_until, paused_at, failures";
 
 impl Store {
@@ -442,6 +468,47 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The newest messages that fan out (not the mails of single subscriptions), newest first.
+    pub async fn outbox_messages(&self, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query::<Any>(
+            "SELECT id, kind, created_at, fanout_done FROM outbox WHERE kind NOT LIKE 'subscription.%' \
+             ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit.clamp(1, 1000)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(OutboxEntry {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    created_at: from_ms(row.try_get("created_at")?),
+                    fanned_out: row.try_get::<i64, _>("fanout_done")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// How the deliveries of one message stand, by status.
+    pub async fn delivery_counts(&self, message_id: &str) -> Result<DeliveryCounts, StoreError> {
+        let rows =
+            sqlx::query::<Any>("SELECT status, COUNT(*) AS n FROM deliveries WHERE message_id = $1 GROUP BY status")
+                .bind(message_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut counts = DeliveryCounts::default();
+        for row in rows {
+            let n: i64 = row.try_get("n")?;
+            match row.try_get::<String, _>("status")?.as_str() {
+                "pending" => counts.pending = n,
+                "delivered" => counts.delivered = n,
+                "dead" => counts.dead = n,
+                _ => counts.cancelled += n,
+            }
+        }
+        Ok(counts)
     }
 
     /// The dead-letter list, newest first.

@@ -130,7 +130,8 @@ impl Store {
     }
 
     /// Confirms a pending subscriber whose confirmation link was made from `nonce`, and gives it
-    /// `new_nonce` so that the confirmation link cannot be used again. Returns whether it was
+    /// `new_nonce` so that the confirmation link cannot be used again; confirmation mails still
+    /// waiting are cancelled. Returns whether it was
     /// confirmed now (false: already active, or the link is stale).
     pub async fn confirm_subscriber(&self, id: i64, nonce: &str, new_nonce: &str) -> Result<bool, StoreError> {
         let now = now_ms();
@@ -146,6 +147,16 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        if changed == 1 {
+            // A confirmation mail not yet sent has nothing left to ask.
+            sqlx::query::<Any>(
+                "UPDATE deliveries SET status = 'cancelled', lease_owner = NULL, lease_until = NULL \
+                 WHERE channel = 'email' AND target = $1 AND status = 'pending' AND message_id LIKE 'evt_confirm_%'",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(changed == 1)
     }
@@ -216,6 +227,23 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(subscriber_row).transpose()
+    }
+
+    /// The subscribers with these IDs (those that exist), in one query per thousand.
+    pub async fn subscribers_by_id(&self, ids: &[i64]) -> Result<Vec<Subscriber>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(1000) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE id IN ({})", placeholders.join(", "));
+            let mut query = sqlx::query::<Any>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(subscriber_row(&row)?);
+            }
+        }
+        Ok(found)
     }
 
     /// Subscribers by ID after `after`, for the console's pages.

@@ -11,6 +11,7 @@ mod audit_agreement;
 mod catalog_cli;
 mod csaf_import;
 mod documents_cli;
+mod notifications;
 mod scan_cli;
 mod scan_root;
 
