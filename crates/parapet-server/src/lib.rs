@@ -20,6 +20,7 @@ pub mod intake;
 pub mod json;
 pub mod mail;
 mod metrics;
+mod notification_pages;
 mod ops;
 pub mod pages;
 pub mod provider;
@@ -69,6 +70,10 @@ pub fn app(state: AppState) -> Router {
         .merge(advance::routes())
         .merge(webhooks::routes())
         .merge(subscriptions::api_routes())
+        .merge(
+            notification_pages::routes()
+                .layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)),
+        )
         .merge(
             subscriptions::page_routes()
                 .layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)),

@@ -61,6 +61,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("subscribe.html", include_str!("../templates/subscribe.html")),
     ("subscribe_preferences.html", include_str!("../templates/subscribe_preferences.html")),
     ("notifications.html", include_str!("../templates/notifications.html")),
+    ("delivery_log.html", include_str!("../templates/delivery_log.html")),
+    ("subscribers.html", include_str!("../templates/subscribers.html")),
     ("email/message.txt", include_str!("../templates/email/message.txt")),
     ("email/message.html", include_str!("../templates/email/message.html")),
 ];

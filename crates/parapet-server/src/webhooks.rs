@@ -64,12 +64,12 @@ pub fn open(state: &AppState, sealed: &str) -> Option<String> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EndpointInput {
-    url: String,
+pub(crate) struct EndpointInput {
+    pub url: String,
     #[serde(default = "standard")]
-    format: String,
+    pub format: String,
     #[serde(default)]
-    filters: EndpointFilters,
+    pub filters: EndpointFilters,
 }
 
 fn standard() -> String {
@@ -87,6 +87,18 @@ async fn create(
     Json(input): Json<EndpointInput>,
 ) -> ApiResult<Response> {
     caller.require(Permission::PublishDocuments)?;
+    let (endpoint, secret) = register(&state, &caller, &input).await?;
+    // The secret is shown once, here; the server keeps it sealed.
+    let body = serde_json::json!({"endpoint": endpoint, "secret": secret.expose()});
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// Checks and registers an endpoint with a new secret (for the API and the console).
+pub(crate) async fn register(
+    state: &AppState,
+    caller: &Caller,
+    input: &EndpointInput,
+) -> ApiResult<(parapet_store::Endpoint, Secret)> {
     let allow = state.settings.notifications.allow_internal_targets;
     let url =
         parapet_notify::target::check_url(&input.url, allow).map_err(|e| ApiError::invalid("url", e.to_string()))?;
@@ -95,13 +107,10 @@ async fn create(
         return Err(ApiError::invalid("format", "standard, slack, teams or matrix"));
     }
     let secret = Secret::generate();
-    let endpoint = state
-        .store
-        .create_endpoint(&caller.actor(), url.as_str(), &input.format, &input.filters, &seal(&state, &secret.expose()))
-        .await?;
-    // The secret is shown once, here; the server keeps it sealed.
-    let body = serde_json::json!({"endpoint": endpoint, "secret": secret.expose()});
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    let sealed = seal(state, &secret.expose());
+    let endpoint =
+        state.store.create_endpoint(&caller.actor(), url.as_str(), &input.format, &input.filters, &sealed).await?;
+    Ok((endpoint, secret))
 }
 
 /// A new secret; the old one keeps signing for a day so that receivers can switch.

@@ -306,3 +306,61 @@ async fn document_editor_checks_saves_and_publishes() {
         .unwrap();
     assert_eq!(stored.document.unwrap().current().unwrap().number.to_string(), "1.1");
 }
+
+#[tokio::test]
+async fn notifications_console_registers_resumes_and_redelivers() {
+    let app = TestApp::with(|s| s.notifications.allow_internal_targets = true).await;
+    let publisher = app.user("pat", Role::Publisher).await;
+    app.user("ana", Role::Analyst).await;
+    let analyst = sign_in(&app, "ana", PASSWORD).await.unwrap();
+    assert_eq!(app.send(page("/console/notifications", &analyst)).await.status, StatusCode::FORBIDDEN);
+    let session = sign_in(&app, "pat", PASSWORD).await.unwrap();
+    let overview = app.send(page("/console/notifications", &session)).await;
+    assert_eq!(overview.status, StatusCode::OK);
+    let csrf = csrf_field(&overview.text());
+
+    // Registering shows the secret once.
+    let forged =
+        app.send(form("/console/webhooks", &session, "csrf=wrong&url=http%3A%2F%2F127.0.0.1%3A9%2Fhook")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let body = format!("csrf={csrf}&url=http%3A%2F%2F127.0.0.1%3A9%2Fhook&format=standard");
+    let created = app.send(form("/console/webhooks", &session, &body)).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text());
+    let text = created.text();
+    let start = text.find("whsec_").expect("the secret is shown");
+    let secret = text[start..].split('<').next().unwrap().to_owned();
+    assert!(!app.send(page("/console/notifications", &session)).await.text().contains(&secret), "shown once");
+
+    // A post whose delivery fails for good: a dead letter, and the endpoint paused.
+    app.post("/api/v1/posts", Some(&publisher), serde_json::json!({"title": "Hello", "summary": "S", "body": "B"}))
+        .await;
+    app.post("/api/v1/posts/hello/publish", Some(&publisher), serde_json::json!({})).await;
+    while app.state.store.fan_out(100).await.unwrap().is_some() {}
+    let claimed = app.state.store.claim_deliveries("test", 10, 60_000).await.unwrap();
+    let failed = parapet_store::Attempt::Failed {
+        retry_at: None,
+        status_code: Some(500),
+        error: "HTTP 500".into(),
+        duration_ms: 3,
+    };
+    app.state.store.record_attempt("test", &claimed[0], &failed, 1).await.unwrap();
+    let overview = app.send(page("/console/notifications", &session)).await.text();
+    for expected in ["evt_post_hello", "HTTP 500", "Redeliver", "Resume", "127.0.0.1:9"] {
+        assert!(overview.contains(expected), "{expected} missing from the page");
+    }
+    let endpoint = claimed[0].target;
+    let log = app.send(page(&format!("/console/webhooks/{endpoint}"), &session)).await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(log.text().contains("evt_post_hello") && log.text().contains("dead"));
+
+    let resumed =
+        app.send(form(&format!("/console/webhooks/{endpoint}/resume"), &session, &format!("csrf={csrf}"))).await;
+    assert_eq!(resumed.status, StatusCode::SEE_OTHER);
+    assert!(app.state.store.endpoint(endpoint).await.unwrap().unwrap().paused_at.is_none());
+    let delivery = claimed[0].id;
+    let redelivered =
+        app.send(form(&format!("/console/deliveries/{delivery}/redeliver"), &session, &format!("csrf={csrf}"))).await;
+    assert_eq!(redelivered.status, StatusCode::SEE_OTHER);
+    assert!(app.state.store.dead_letters(10).await.unwrap().is_empty());
+    assert_eq!(app.send(page("/console/subscribers", &session)).await.status, StatusCode::OK);
+}
