@@ -241,6 +241,13 @@ pub struct NotificationSettings {
     /// them to the others (or to itself, restarted) after this long; it must exceed the webhook
     /// and SMTP timeouts, or a slow delivery could be taken over while still running.
     pub delivery_lease_seconds: u64,
+    /// Retries: the first waits this many seconds, each next one twice as long (with jitter), up
+    /// to `retry_cap_seconds`; after `retry_max_attempts` attempts, or once the message is
+    /// `retry_max_age_hours` old, the delivery goes to the dead letters.
+    pub retry_base_seconds: u64,
+    pub retry_cap_seconds: u64,
+    pub retry_max_attempts: u32,
+    pub retry_max_age_hours: u64,
 }
 
 impl Default for NotificationSettings {
@@ -257,11 +264,26 @@ impl Default for NotificationSettings {
             confirm_link_hours: 72,
             smtp_timeout_seconds: 30,
             delivery_lease_seconds: 60,
+            retry_base_seconds: 5,
+            retry_cap_seconds: 3600,
+            retry_max_attempts: 12,
+            retry_max_age_hours: 72,
         }
     }
 }
 
 impl NotificationSettings {
+    /// The retry policy these settings describe.
+    pub fn retry_policy(&self) -> parapet_notify::retry::Policy {
+        use std::time::Duration;
+        parapet_notify::retry::Policy {
+            base: Duration::from_secs(self.retry_base_seconds.max(1)),
+            cap: Duration::from_secs(self.retry_cap_seconds.max(self.retry_base_seconds).max(1)),
+            max_attempts: self.retry_max_attempts.max(1),
+            max_age: Duration::from_secs(self.retry_max_age_hours.max(1) * 3600),
+        }
+    }
+
     /// Whether email subscriptions are on.
     pub fn email_enabled(&self) -> bool {
         !self.smtp_url.is_empty()

@@ -39,7 +39,7 @@ pub(crate) fn failure(
 pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let owner = format!("serve-{}", uuid::Uuid::new_v4().simple());
     let client = crate::webhooks::client(&state);
-    let policy = Policy::default();
+    let policy = state.settings.notifications.retry_policy();
     let pause_after = state.settings.notifications.webhook_pause_after.max(1);
     // An attempt takes less than its timeouts, so an expired claim means the server holding it is
     // gone, and another may take the delivery.

@@ -158,15 +158,40 @@ fn body_for(state: &AppState, format: &str, payload: &serde_json::Value) -> serd
     }
 }
 
-/// An HTTP client for webhook deliveries: a timeout, no redirects.
+/// An HTTP client for webhook deliveries: a timeout, no redirects, and a resolver that refuses
+/// names resolving to internal addresses. The check is in the resolver the connection uses, so a
+/// name cannot pass a check and then connect elsewhere (DNS rebinding); IP literals are checked
+/// with the URL.
 pub(crate) fn client(state: &AppState) -> reqwest::Client {
+    let resolver = GuardedResolver { allow_internal: state.settings.notifications.allow_internal_targets };
     reqwest::Client::builder()
         .timeout(Duration::from_secs(state.settings.notifications.webhook_timeout_seconds.max(1)))
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(resolver))
         .user_agent(concat!("parapet/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("an HTTP client")
+}
+
+/// Resolves with the system resolver and refuses the name if any address is internal.
+struct GuardedResolver {
+    allow_internal: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_internal;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            for address in &addresses {
+                parapet_notify::target::check_address(address.ip(), allow)?;
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(addresses.into_iter());
+            Ok(addresses)
+        })
+    }
 }
 
 /// Delivers one claimed webhook delivery; returns how the attempt went.
@@ -181,23 +206,12 @@ pub(crate) async fn deliver(
     let Ok(Some(endpoint)) = state.store.endpoint(delivery.target).await else {
         return Attempt::Cancelled { reason: "the endpoint is gone".into() };
     };
-    // The address is checked again at delivery: a name may resolve elsewhere now.
+    // The URL is checked again (the settings may have changed); names are checked as the client
+    // resolves them.
     let allow = state.settings.notifications.allow_internal_targets;
     let Ok(url) = parapet_notify::target::check_url(&endpoint.url, allow) else {
         return failed("the endpoint URL is not allowed".into(), None);
     };
-    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    match tokio::net::lookup_host((host.as_str(), port)).await {
-        Ok(addresses) => {
-            for address in addresses {
-                if let Err(e) = parapet_notify::target::check_address(address.ip(), allow) {
-                    return failed(e.to_string(), None);
-                }
-            }
-        }
-        Err(e) => return failed(format!("cannot resolve {host}: {e}"), None),
-    }
     let body = body_for(state, &endpoint.format, &delivery.payload).to_string();
     let mut request = client.post(url.as_str()).header("content-type", "application/json");
     if endpoint.format == "standard" {
@@ -231,6 +245,35 @@ pub(crate) async fn deliver(
         },
         Ok(response) => failed(format!("HTTP {}", response.status().as_u16()), Some(response.status().as_u16())),
         Err(e) if e.is_timeout() => failed("timed out".into(), None),
-        Err(e) => failed(format!("cannot deliver: {e}"), None),
+        // The chain names the cause: a refused address, a refused connection, a TLS failure.
+        Err(e) => failed(format!("cannot deliver: {}", error_chain(&e)), None),
+    }
+}
+
+/// An error and its sources, one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+
+    #[tokio::test]
+    async fn the_resolver_refuses_names_of_internal_addresses() {
+        let name = |host: &str| host.parse::<reqwest::dns::Name>().unwrap();
+        let refused = GuardedResolver { allow_internal: false }.resolve(name("localhost")).await;
+        let error = refused.err().expect("localhost is refused").to_string();
+        assert!(error.contains("127.0.0.1") || error.contains("::1"), "{error}");
+        let allowed = GuardedResolver { allow_internal: true }.resolve(name("localhost")).await.unwrap();
+        assert!(allowed.into_iter().any(|a| a.ip().is_loopback()));
     }
 }
