@@ -13,7 +13,8 @@ pub(crate) async fn sync_debian(context: &mut Context<'_>) -> Result<(), SyncErr
     let url = context.spec().url.clone();
     let body = context.fetcher.get(&url, context.spec().document_limit()).await?;
     let name = display_name(&url);
-    take_file(context, name, body, |text| {
+    let taken = context.store.record_ids(context.lease.source.id).await?;
+    take_file(context, name, body, &taken, |text| {
         let parsed = sources::debian_list::parse(text);
         Ok((parsed.advisories, parsed.problems))
     })
@@ -39,10 +40,13 @@ pub(crate) async fn sync_alpine(context: &mut Context<'_>) -> Result<(), SyncErr
     } else {
         vec![(display_name(&url), context.fetcher.get(&url, limit).await?)]
     };
+    // The records taken before this sync, read once: each file only touches its own
+    // (`FILE#ID`), so what one file writes never changes what another compares with.
+    let taken = context.store.record_ids(context.lease.source.id).await?;
     let mut seen = BTreeSet::new();
     for (name, bytes) in files {
         seen.insert(name.clone());
-        take_file(context, name, bytes, |text| {
+        take_file(context, name, bytes, &taken, |text| {
             let parsed = sources::alpine_secdb::parse(text)?;
             Ok((parsed.advisories, parsed.problems))
         })
@@ -50,11 +54,10 @@ pub(crate) async fn sync_alpine(context: &mut Context<'_>) -> Result<(), SyncErr
     }
     // Files gone from the folder: their advisories are withdrawn.
     let known = context.store.document_states(context.lease.source.id, None).await?;
-    let ids = context.store.record_ids(context.lease.source.id).await?;
     let mut batch = CatalogBatch::default();
     for state in known.into_values().filter(|s| !seen.contains(&s.document)) {
         let prefix = format!("{}#", state.document);
-        batch.withdrawn.extend(ids.iter().filter(|id| id.starts_with(&prefix)).cloned());
+        batch.withdrawn.extend(taken.iter().filter(|id| id.starts_with(&prefix)).cloned());
         batch.forgotten.push(state.document);
     }
     context.commit(batch).await
@@ -70,13 +73,18 @@ type Reader = fn(&str) -> Result<(Vec<Advisory>, Vec<String>), String>;
 /// Takes one file: unchanged, or read whole and applied in batches. Record IDs are
 /// `FILE#ID` when the source has several files (Alpine's advisories are per CVE and repeat
 /// across releases), the advisory's ID otherwise.
-async fn take_file(context: &mut Context<'_>, name: String, bytes: Vec<u8>, read: Reader) -> Result<(), SyncError> {
+async fn take_file(
+    context: &mut Context<'_>,
+    name: String,
+    bytes: Vec<u8>,
+    taken: &BTreeSet<String>,
+    read: Reader,
+) -> Result<(), SyncError> {
     let digest = sha256_hex(&bytes);
     let known = context.store.document_states(context.lease.source.id, Some(std::slice::from_ref(&name))).await?;
     let several = context.spec().kind == parapet_catalog::SourceType::AlpineSecdb;
     let prefix = if several { format!("{name}#") } else { String::new() };
-    let ids = context.store.record_ids(context.lease.source.id).await?;
-    let mine: BTreeSet<&String> = ids.iter().filter(|id| id.starts_with(&prefix)).collect();
+    let mine: BTreeSet<&String> = taken.iter().filter(|id| id.starts_with(&prefix)).collect();
     if known.get(&name).is_some_and(|state| state.digest == digest) {
         context.unchanged(mine.len() as u64);
         return Ok(());

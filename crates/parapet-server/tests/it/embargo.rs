@@ -34,6 +34,8 @@ fn routes() -> Vec<(Method, String)> {
         include_str!("../../src/calendar.rs"),
         include_str!("../../src/advance.rs"),
         include_str!("../../src/webhooks.rs"),
+        include_str!("../../src/subscriptions.rs"),
+        include_str!("../../src/notification_pages.rs"),
     ];
     let mut routes = Vec::new();
     for line in sources.iter().flat_map(|s| s.lines()) {
