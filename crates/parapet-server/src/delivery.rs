@@ -47,6 +47,10 @@ pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: toki
     // Tasks of their own, so that they go on while this loop waits on the database.
     let mut in_flight = tokio::task::JoinSet::new();
     let mut finished: Vec<(ClaimedDelivery, Attempt)> = Vec::new();
+    // The claims in flight, renewed every third of a lease while they wait or run.
+    let mut held: HashMap<tokio::task::Id, i64> = HashMap::new();
+    let renew_every = Duration::from_millis(lease_ms as u64 / 3);
+    let mut last_renewal = Instant::now();
     // When to look again for work after finding none: idle servers poll, busy ones do not wait.
     let idle = Duration::from_millis(250);
     let (mut next_fan_out, mut next_claim) = (Instant::now(), Instant::now());
@@ -73,12 +77,13 @@ pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: toki
                     }
                     let subscribers = subscribers_of(&state, &claimed).await;
                     for delivery in claimed {
+                        let delivery_id = delivery.id;
                         let (state, client, mailer) = (state.clone(), client.clone(), mailer.clone());
                         let subscriber = match &subscribers {
                             Some(found) => Ok(found.get(&delivery.target).cloned()),
                             None => Err(()),
                         };
-                        in_flight.spawn(async move {
+                        let task = in_flight.spawn(async move {
                             let attempt = match subscriber {
                                 Ok(subscriber) => {
                                     attempt(&state, &client, mailer.as_deref(), &delivery, subscriber.as_ref(), &policy)
@@ -94,6 +99,7 @@ pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: toki
                             };
                             (delivery, attempt)
                         });
+                        held.insert(task.id(), delivery_id);
                     }
                 }
                 Err(e) => {
@@ -115,13 +121,33 @@ pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: toki
         }
         // Wait for something to finish (or a moment, to fan out and claim more), then take
         // everything else that has finished too.
+        let mut done = Vec::new();
         tokio::select! {
-            Some(done) = in_flight.join_next() => finished.extend(done.ok()),
+            Some(joined) = in_flight.join_next_with_id() => done.push(joined),
             _ = tokio::time::sleep(Duration::from_millis(20)) => {}
         }
-        while let Some(done) = in_flight.try_join_next() {
-            // A task that panicked has no attempt to record; its claim expires and it is retried.
-            finished.extend(done.ok());
+        while let Some(joined) = in_flight.try_join_next_with_id() {
+            done.push(joined);
+        }
+        for joined in done {
+            match joined {
+                Ok((task, outcome)) => {
+                    held.remove(&task);
+                    finished.push(outcome);
+                }
+                // A task that panicked has no attempt to record; its claim is no longer renewed,
+                // expires, and the delivery is tried again.
+                Err(e) => {
+                    held.remove(&e.id());
+                }
+            }
+        }
+        if !held.is_empty() && last_renewal.elapsed() >= renew_every {
+            let ids: Vec<i64> = held.values().copied().collect();
+            if let Err(e) = state.store.extend_leases(&owner, &ids, lease_ms).await {
+                tracing::error!(error = %e, "cannot renew delivery claims");
+            }
+            last_renewal = Instant::now();
         }
         // Attempts are recorded a batch per transaction; a short delay buys large batches.
         let due = finished.len() >= 128 || last_record.elapsed() >= Duration::from_millis(50) || in_flight.is_empty();

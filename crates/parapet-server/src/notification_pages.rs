@@ -51,7 +51,8 @@ fn deliveries_view(records: &[DeliveryRecord]) -> Vec<Value> {
         .collect()
 }
 
-fn filters_text(filters: &EndpointFilters) -> String {
+/// What a set of filters lets through, in words.
+pub(crate) fn filters_text(filters: &EndpointFilters) -> String {
     let mut parts = Vec::new();
     if !filters.kinds.is_empty() {
         parts.push(filters.kinds.join(", "));

@@ -89,12 +89,15 @@ impl Pool {
         Pool { server, timeout, idle: Mutex::new(Vec::new()), permits: Semaphore::new(size.max(1) as usize) }
     }
 
+    /// Connects, greets, secures and authenticates, all within the timeout: a server that
+    /// stops answering at any step costs bounded time.
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        tokio::time::timeout(self.timeout, self.open()).await.map_err(|_| io_error("timed out connecting"))?
+    }
+
+    async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
         let address = (self.server.host.as_str(), self.server.port);
-        let stream = tokio::time::timeout(self.timeout, tokio::net::TcpStream::connect(address))
-            .await
-            .map_err(|_| io_error("timed out connecting"))?
-            .map_err(io_error)?;
+        let stream = tokio::net::TcpStream::connect(address).await.map_err(io_error)?;
         stream.set_nodelay(true).map_err(io_error)?;
         let hello = ClientId::Domain("localhost".into());
         let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello).await?;
@@ -123,7 +126,7 @@ impl Pool {
             None => self.connect().await?,
         };
         let mut outcome = self.transact(&mut connection, envelope, message).await;
-        if was_reused && outcome.as_ref().is_err_and(|e| e.status().is_none()) {
+        if was_reused && outcome.as_ref().is_err_and(|e| e.status().is_none() && !e.is_timeout()) {
             // The server closed it while it waited: a fresh connection, once.
             connection = self.connect().await?;
             outcome = self.transact(&mut connection, envelope, message).await;
@@ -145,10 +148,8 @@ impl Pool {
     ) -> Result<Response, SendError> {
         match tokio::time::timeout(self.timeout, connection.send(envelope, message)).await {
             Ok(outcome) => Ok(outcome?),
-            Err(_) => {
-                connection.abort().await;
-                Err(io_error("timed out"))
-            }
+            // Not put back: dropping it closes the socket (a QUIT could hang on the same server).
+            Err(_) => Err(io_error("timed out")),
         }
     }
 }
@@ -171,6 +172,10 @@ impl SendError {
             SendError::Smtp(e) => e.status().map(u16::from),
             SendError::Connection(_) => None,
         }
+    }
+
+    fn is_timeout(&self) -> bool {
+        matches!(self, SendError::Connection(e) if e.starts_with("timed out"))
     }
 
     /// A 5xx reply: this mail will never be taken.

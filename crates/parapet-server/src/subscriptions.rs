@@ -214,7 +214,10 @@ async fn subscribe_form(
 
 async fn confirm_page(State(state): State<AppState>, caller: Caller, Query(link): Query<Link>) -> PageResult {
     let subscriber = linked(&state, &link, Purpose::Confirm).await?;
-    let ctx = context! { step => "confirm", email => subscriber.email, s => link.s, t => link.t };
+    // What is being confirmed: whoever asked chose these preferences, and the link's owner sees
+    // them before agreeing.
+    let receives = crate::notification_pages::filters_text(&subscriber.filters);
+    let ctx = context! { step => "confirm", email => subscriber.email, receives, s => link.s, t => link.t };
     page(&state, &caller, "subscribe.html", "Confirm your subscription", "", ctx)
 }
 

@@ -168,6 +168,8 @@ pub(crate) fn client(state: &AppState) -> reqwest::Client {
         .timeout(Duration::from_secs(state.settings.notifications.webhook_timeout_seconds.max(1)))
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
+        // Through a proxy, the proxy would resolve the name and the resolver below never see it.
+        .no_proxy()
         .dns_resolver(std::sync::Arc::new(resolver))
         .user_agent(concat!("parapet/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -203,8 +205,10 @@ pub(crate) async fn deliver(
 ) -> Attempt {
     let started = Instant::now();
     let failed = |error: String, status_code: Option<u16>| failure(delivery, policy, started, error, status_code);
-    let Ok(Some(endpoint)) = state.store.endpoint(delivery.target).await else {
-        return Attempt::Cancelled { reason: "the endpoint is gone".into() };
+    let endpoint = match state.store.endpoint(delivery.target).await {
+        Ok(Some(endpoint)) => endpoint,
+        Ok(None) => return Attempt::Cancelled { reason: "the endpoint is gone".into() },
+        Err(e) => return failed(format!("cannot read the endpoint: {e}"), None),
     };
     // The URL is checked again (the settings may have changed); names are checked as the client
     // resolves them.

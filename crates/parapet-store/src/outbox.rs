@@ -438,6 +438,29 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Extends `owner`'s claims on `ids` (still in flight) to `lease_ms` from now, so that a claim
+    /// waiting its turn behind slow deliveries does not expire and go to another server too.
+    pub async fn extend_leases(&self, owner: &str, ids: &[i64], lease_ms: i64) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx().await?;
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "UPDATE deliveries SET lease_until = $1 WHERE lease_owner = $2 AND status = 'pending' AND id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query::<Any>(&sql).bind(now_ms() + lease_ms).bind(owner.to_owned());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records an attempt: delivered, retried later, dead-lettered or cancelled. An endpoint
     /// failing `pause_after` times in a row is paused. A delivery whose lease `owner` lost is
     /// left alone.

@@ -72,26 +72,35 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let existing = sqlx::query::<Any>(&format!(
             "SELECT id, status, confirm_sent_at FROM subscribers WHERE email_key = $1{}",
-            self.backend.claim_suffix()
+            // Waits for a concurrent request for the same address rather than skipping its row.
+            self.backend.lock_suffix()
         ))
         .bind(&key)
         .fetch_optional(&mut *tx)
         .await?;
         let outcome = match existing {
             None => {
+                // A concurrent request for a new address may have inserted it first: then that
+                // one mails it, and this one is inside its quiet period.
                 let id = sqlx::query_scalar::<Any, i64>(
                     "INSERT INTO subscribers (email, email_key, status, filters, token_nonce, confirm_sent_at, \
-                     created_at, updated_at) VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5) RETURNING id",
+                     created_at, updated_at) VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5) \
+                     ON CONFLICT (email_key) DO NOTHING RETURNING id",
                 )
                 .bind(email)
                 .bind(&key)
                 .bind(&filters_json)
                 .bind(nonce)
                 .bind(now)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                send_one(&mut tx, id, &format!("evt_confirm_{id}_{now}"), "subscription.confirm").await?;
-                SubscribeOutcome::ConfirmationSent
+                match id {
+                    Some(id) => {
+                        send_one(&mut tx, id, &format!("evt_confirm_{id}_{now}"), "subscription.confirm").await?;
+                        SubscribeOutcome::ConfirmationSent
+                    }
+                    None => SubscribeOutcome::TooSoon,
+                }
             }
             Some(row) => {
                 let id: i64 = row.try_get("id")?;

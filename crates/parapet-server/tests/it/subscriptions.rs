@@ -103,6 +103,7 @@ async fn double_opt_in_multipart_mail_preferences_and_one_click_unsubscribe() {
     let opened = app.get(&alice_link, None).await;
     assert_eq!(opened.status, StatusCode::OK);
     assert!(opened.text().contains("alice@example.com"));
+    assert!(opened.text().contains("<strong id=\"receives\">everything</strong>"), "the preferences are shown");
     let counts = app.state.store.subscriber_counts().await.unwrap();
     assert_eq!((counts.pending, counts.active), (2, 0));
     let confirmed = form(&app, "/subscriptions/confirm", &query(&alice_link)).await;
@@ -188,4 +189,36 @@ async fn double_opt_in_multipart_mail_preferences_and_one_click_unsubscribe() {
     let listed = app.get("/api/v1/subscribers", Some(&publisher)).await.json();
     assert_eq!(listed["counts"], json!({"pending": 0, "active": 1, "unsubscribed": 1}));
     assert_eq!(app.get("/api/v1/subscribers", None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// An SMTP server that accepts connections and never answers costs one timeout per attempt; the
+/// mail is kept for a retry, not lost.
+#[tokio::test]
+async fn a_silent_smtp_server_costs_a_timeout_and_the_mail_waits_for_a_retry() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://{}", silent.local_addr().unwrap());
+    let app = TestApp::with(|s| {
+        s.notifications.smtp_url = parapet_server::config::Secret::new(url);
+        s.notifications.mail_from = "Example PSIRT <psirt@example.com>".into();
+        s.notifications.smtp_timeout_seconds = 1;
+        s.notifications.delivery_lease_seconds = 30;
+    })
+    .await;
+    let reply = app.post("/api/v1/subscriptions", None, json!({"email": "carol@example.net"})).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED);
+    let id = app.state.store.subscribers(0, 1).await.unwrap()[0].id;
+    let _server = spawn(&app).await;
+    let started = Instant::now();
+    loop {
+        let log = app.state.store.deliveries_to("email", id, 10).await.unwrap();
+        if log[0].attempts == 1 {
+            assert_eq!(log[0].status, "pending", "kept for a retry: {log:?}");
+            assert_eq!(log[0].last_error.as_deref(), Some("SMTP: timed out connecting"));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no attempt recorded: {log:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "the attempt took {:?}", started.elapsed());
+    drop(silent);
 }

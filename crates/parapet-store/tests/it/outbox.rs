@@ -83,3 +83,29 @@ async fn fan_out_claim_retry_pause_and_redeliver(store: TestStore) {
         ("sealed-a2", Some("sealed-a"))
     );
 }
+
+on_both!(renewed_claims_stay_with_their_worker);
+
+async fn renewed_claims_stay_with_their_worker(store: TestStore) {
+    store
+        .create_endpoint("admin", "https://hooks.example/a", "standard", &EndpointFilters::default(), "s")
+        .await
+        .unwrap();
+    let input = PostInput { slug: None, title: "Hello".into(), summary: "S".into(), body: "B".into() };
+    store.create_post("pat", &input.validate().unwrap()).await.unwrap();
+    store.publish_post("pat", "hello", None).await.unwrap();
+    while store.fan_out(10).await.unwrap().is_some() {}
+    let claimed = store.claim_deliveries("worker-a", 10, 100).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    // Renewed before it ran out: another worker cannot take it.
+    store.extend_leases("worker-a", &[claimed[0].id], 60_000).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(store.claim_deliveries("worker-b", 10, 60_000).await.unwrap().is_empty());
+    // Without renewal a claim runs out and goes to whoever asks; another worker's renewal does
+    // not hold it.
+    store.extend_leases("worker-a", &[claimed[0].id], 100).await.unwrap();
+    store.extend_leases("worker-b", &[claimed[0].id], 60_000).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let taken = store.claim_deliveries("worker-b", 10, 60_000).await.unwrap();
+    assert_eq!(taken.iter().map(|d| d.id).collect::<Vec<_>>(), vec![claimed[0].id]);
+}
