@@ -222,3 +222,54 @@ async fn a_silent_smtp_server_costs_a_timeout_and_the_mail_waits_for_a_retry() {
     assert!(started.elapsed() < Duration::from_secs(10), "the attempt took {:?}", started.elapsed());
     drop(silent);
 }
+
+/// The advance notice and the bulletin that follows reach a subscriber by mail: the notice with
+/// its aggregates only, the bulletin with its severity, links and CSAF file.
+#[tokio::test]
+async fn the_advance_notice_and_the_bulletin_are_mailed() {
+    use parapet_server::releases::ManualClock;
+    use time::macros::datetime;
+    let smtp = SmtpServer::start();
+    let clock = std::sync::Arc::new(ManualClock::new(datetime!(2026-11-26 12:00 UTC)));
+    let app = TestApp::with(|s| {
+        s.notifications.smtp_url = parapet_server::config::Secret::new(smtp.url());
+        s.notifications.mail_from = "Example PSIRT <psirt@example.com>".into();
+    })
+    .await
+    .on_clock(clock.clone());
+    let store = &app.state.store;
+    store.subscribe("dan@example.com", &parapet_store::EndpointFilters::default(), "n", 0).await.unwrap();
+    let dan = store.subscribers(0, 1).await.unwrap()[0].id;
+    assert!(store.confirm_subscriber(dan, "n", "confirmed").await.unwrap());
+
+    let (publisher, _, id) = crate::publishing::draft_bulletin(&app).await;
+    app.post(&format!("/api/v1/documents/{id}/schedule"), Some(&publisher), json!({"at": "next_release"})).await;
+    clock.set(datetime!(2026-12-03 17:00 UTC));
+    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    let _server = spawn(&app).await;
+    let notice = smtp.wait_for(1).await.remove(0);
+    assert_eq!(notice.subject, "Advance notification: 2026-12 security release");
+    assert_eq!(notice.to, "dan@example.com");
+    for expected in
+        ["Security bulletins: 1", "Highest severity: Critical", "Products: Widget Server", "Restart: may be required"]
+    {
+        assert!(notice.text.contains(expected), "{expected:?} missing: {}", notice.text);
+    }
+    for embargoed in ["CVE-2026-31001", "PSB-2026-001", "heap overflow", "2.4.1", "Ada Lovelace"] {
+        assert!(!notice.text.contains(embargoed) && !notice.html.contains(embargoed), "{embargoed} in the notice");
+    }
+
+    clock.set(datetime!(2026-12-08 17:00 UTC));
+    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    let mails = smtp.wait_for(2).await;
+    let bulletin = mails.iter().find(|m| m.subject.starts_with("Security bulletin")).unwrap();
+    assert_eq!(bulletin.subject, "Security bulletin PSB-2026-001 (Critical): Security update for Widget Server");
+    assert!(bulletin.text.contains("Severity: Critical") && bulletin.text.contains("Products: Widget Server"));
+    assert!(bulletin.text.contains("Read it: http://127.0.0.1:8080/documents/PSB-2026-001"), "{}", bulletin.text);
+    assert!(
+        bulletin.text.contains("CSAF: http://127.0.0.1:8080/.well-known/csaf/white/2026/psb-2026-001.json"),
+        "{}",
+        bulletin.text
+    );
+    assert!(bulletin.message_id.starts_with("<evt_document_PSB-2026-001_"));
+}
