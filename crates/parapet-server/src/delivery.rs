@@ -35,6 +35,11 @@ pub(crate) fn failure(
     Attempt::Failed { retry_at, status_code, error, duration_ms: started.elapsed().as_millis() as i64 }
 }
 
+/// A failed attempt never to be retried: it goes to the dead letters.
+pub(crate) fn give_up(started: Instant, error: String, status_code: Option<u16>) -> Attempt {
+    Attempt::Failed { retry_at: None, status_code, error, duration_ms: started.elapsed().as_millis() as i64 }
+}
+
 /// Runs until `stop`, then lets the deliveries in flight finish and records them.
 pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let owner = format!("serve-{}", uuid::Uuid::new_v4().simple());

@@ -133,7 +133,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
-    let mailer = mail::Mailer::from_settings(&state.settings.notifications).map_err(std::io::Error::other)?;
+    let mailer = mail::Mailer::from_settings(&state.settings).map_err(std::io::Error::other)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(publishing::scheduler(state.clone(), stop_rx.clone()));
     let syncs = tokio::spawn(catalog::scheduler(state.clone(), stop_rx.clone()));

@@ -9,28 +9,39 @@ use parapet_notify::retry::Policy;
 use parapet_store::{Attempt, ClaimedDelivery, Subscriber};
 use std::time::{Duration, Instant};
 
-use crate::config::NotificationSettings;
-use crate::delivery::failure;
+use crate::config::{NotificationSettings, Settings};
+use crate::delivery::{failure, give_up};
 use crate::smtp::{Pool, Server};
 use crate::state::AppState;
 
-/// What sends mail for one server.
+/// What sends mail for one server, with what every mail needs worked out once.
 pub struct Mailer {
     pool: Pool,
     from: Mailbox,
+    /// Makes the links' tokens.
+    key: TokenKey,
+    /// The public URL's host, for Message-ID and List-Id.
+    host: String,
 }
 
 impl Mailer {
     /// The mailer the settings describe, or `None` when email is off. The error names the setting
     /// and never shows the URL, which may hold a password.
-    pub fn from_settings(settings: &NotificationSettings) -> Result<Option<Mailer>, String> {
-        if !settings.email_enabled() {
+    pub fn from_settings(settings: &Settings) -> Result<Option<Mailer>, String> {
+        let notifications = &settings.notifications;
+        if !notifications.email_enabled() {
             return Ok(None);
         }
-        let from = settings.sender()?;
-        let server = Server::parse(settings.smtp_url.expose()).map_err(|e| format!("notifications.smtp_url: {e}"))?;
-        let timeout = Duration::from_secs(settings.smtp_timeout_seconds.max(1));
-        Ok(Some(Mailer { pool: Pool::new(server, settings.smtp_connections, timeout), from }))
+        let from = notifications.sender()?;
+        let server =
+            Server::parse(notifications.smtp_url.expose()).map_err(|e| format!("notifications.smtp_url: {e}"))?;
+        let timeout = Duration::from_secs(notifications.smtp_timeout_seconds.max(1));
+        let host = url::Url::parse(&settings.server.public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "parapet.invalid".into());
+        let key = TokenKey::derive(settings.publisher.key_passphrase.expose());
+        Ok(Some(Mailer { pool: Pool::new(server, notifications.smtp_connections, timeout), from, key, host }))
     }
 
     /// Sends one claimed email delivery to `subscriber` (read with the claim; `None` when it is
@@ -54,14 +65,7 @@ impl Mailer {
         let message = match self.compose(state, subscriber, delivery) {
             Ok(message) => message,
             // A message that cannot be made now never can: no retry.
-            Err(e) => {
-                return Attempt::Failed {
-                    retry_at: None,
-                    status_code: None,
-                    error: e,
-                    duration_ms: started.elapsed().as_millis() as i64,
-                };
-            }
+            Err(e) => return give_up(started, e, None),
         };
         match self.pool.send(message.envelope(), &message.formatted()).await {
             Ok(response) => Attempt::Delivered {
@@ -73,12 +77,7 @@ impl Mailer {
                 let error = redacted(&format!("SMTP: {e}"), &state.settings.notifications);
                 if e.is_permanent() {
                     // 5xx: the server refuses this mail for good (no such mailbox, policy).
-                    Attempt::Failed {
-                        retry_at: None,
-                        status_code: code,
-                        error,
-                        duration_ms: started.elapsed().as_millis() as i64,
-                    }
+                    give_up(started, error, code)
                 } else {
                     failure(delivery, policy, started, error, code)
                 }
@@ -96,12 +95,11 @@ impl Mailer {
         let kind = payload["type"].as_str().unwrap_or_default();
         let settings = &state.settings;
         let site = settings.publisher.name.as_str();
-        let key = token_key(state);
         let link = |path: &str, purpose: Purpose| {
             state.url(&format!(
                 "{path}?s={}&t={}",
                 subscriber.id,
-                key.token(purpose, subscriber.id, &subscriber.token_nonce)
+                self.key.token(purpose, subscriber.id, &subscriber.token_nonce)
             ))
         };
         let (confirm_url, manage_url, unsubscribe_url) = if kind == "subscription.confirm" {
@@ -162,10 +160,7 @@ impl Mailer {
         };
         let text = state.templates.try_render("email/message.txt", ctx.clone()).map_err(|e| e.to_string())?;
         let html = state.templates.try_render("email/message.html", ctx).map_err(|e| e.to_string())?;
-        let host = url::Url::parse(&settings.server.public_url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_else(|| "parapet.invalid".into());
+        let host = &self.host;
         let to = parapet_notify::email::check_address(&subscriber.email).map_err(|e| e.to_string())?;
         parapet_notify::email::compose(Mail {
             from: &self.from,

@@ -72,17 +72,21 @@ async fn overview(State(state): State<AppState>, caller: Caller) -> PageResult {
 }
 
 async fn overview_page(state: &AppState, caller: &Caller, created: Option<Value>) -> PageResult {
-    let mut messages = Vec::new();
-    for message in state.store.outbox_messages(20).await? {
-        let counts = state.store.delivery_counts(&message.id).await?;
-        messages.push(context! {
-            id => message.id,
-            kind => message.kind,
-            created => fmt_time(message.created_at),
-            fanned_out => message.fanned_out,
-            counts,
-        });
-    }
+    let recent = state.store.outbox_messages(20).await?;
+    let ids: Vec<String> = recent.iter().map(|m| m.id.clone()).collect();
+    let counts = state.store.delivery_counts_of(&ids).await?;
+    let messages: Vec<Value> = recent
+        .iter()
+        .map(|message| {
+            context! {
+                id => message.id,
+                kind => message.kind,
+                created => fmt_time(message.created_at),
+                fanned_out => message.fanned_out,
+                counts => counts.get(&message.id).copied().unwrap_or_default(),
+            }
+        })
+        .collect();
     let endpoints: Vec<Value> = state
         .store
         .endpoints()

@@ -92,7 +92,7 @@ impl Pool {
     /// Connects, greets, secures and authenticates, all within the timeout: a server that
     /// stops answering at any step costs bounded time.
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
-        tokio::time::timeout(self.timeout, self.open()).await.map_err(|_| io_error("timed out connecting"))?
+        tokio::time::timeout(self.timeout, self.open()).await.map_err(|_| SendError::Timeout("connecting"))?
     }
 
     async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
@@ -126,7 +126,11 @@ impl Pool {
             None => self.connect().await?,
         };
         let mut outcome = self.transact(&mut connection, envelope, message).await;
-        if was_reused && outcome.as_ref().is_err_and(|e| e.status().is_none() && !e.is_timeout()) {
+        if was_reused
+            && outcome
+                .as_ref()
+                .is_err_and(|e| matches!(e, SendError::Smtp(_) | SendError::Connection(_)) && e.status().is_none())
+        {
             // The server closed it while it waited: a fresh connection, once.
             connection = self.connect().await?;
             outcome = self.transact(&mut connection, envelope, message).await;
@@ -149,7 +153,7 @@ impl Pool {
         match tokio::time::timeout(self.timeout, connection.send(envelope, message)).await {
             Ok(outcome) => Ok(outcome?),
             // Not put back: dropping it closes the socket (a QUIT could hang on the same server).
-            Err(_) => Err(io_error("timed out")),
+            Err(_) => Err(SendError::Timeout("sending")),
         }
     }
 }
@@ -163,6 +167,9 @@ pub enum SendError {
     /// The connection could not be made or broke.
     #[error("{0}")]
     Connection(String),
+    /// The server did not answer in time (`what` was under way).
+    #[error("timed out {0}")]
+    Timeout(&'static str),
 }
 
 impl SendError {
@@ -170,12 +177,8 @@ impl SendError {
     pub fn status(&self) -> Option<u16> {
         match self {
             SendError::Smtp(e) => e.status().map(u16::from),
-            SendError::Connection(_) => None,
+            SendError::Connection(_) | SendError::Timeout(_) => None,
         }
-    }
-
-    fn is_timeout(&self) -> bool {
-        matches!(self, SendError::Connection(e) if e.starts_with("timed out"))
     }
 
     /// A 5xx reply: this mail will never be taken.

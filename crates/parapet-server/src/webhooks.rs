@@ -250,20 +250,8 @@ pub(crate) async fn deliver(
         Ok(response) => failed(format!("HTTP {}", response.status().as_u16()), Some(response.status().as_u16())),
         Err(e) if e.is_timeout() => failed("timed out".into(), None),
         // The chain names the cause: a refused address, a refused connection, a TLS failure.
-        Err(e) => failed(format!("cannot deliver: {}", error_chain(&e)), None),
+        Err(e) => failed(format!("cannot deliver: {}", parapet_sync::error_chain(&e)), None),
     }
-}
-
-/// An error and its sources, one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

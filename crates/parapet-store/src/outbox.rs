@@ -516,19 +516,37 @@ impl Store {
 
     /// How the deliveries of one message stand, by status.
     pub async fn delivery_counts(&self, message_id: &str) -> Result<DeliveryCounts, StoreError> {
-        let rows =
-            sqlx::query::<Any>("SELECT status, COUNT(*) AS n FROM deliveries WHERE message_id = $1 GROUP BY status")
-                .bind(message_id)
-                .fetch_all(&self.pool)
-                .await?;
-        let mut counts = DeliveryCounts::default();
-        for row in rows {
+        let mut counts = self.delivery_counts_of(&[message_id.to_owned()]).await?;
+        Ok(counts.remove(message_id).unwrap_or_default())
+    }
+
+    /// How the deliveries of each of these messages stand, in one query.
+    pub async fn delivery_counts_of(
+        &self,
+        message_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, DeliveryCounts>, StoreError> {
+        let mut counts: std::collections::HashMap<String, DeliveryCounts> = std::collections::HashMap::new();
+        if message_ids.is_empty() {
+            return Ok(counts);
+        }
+        let placeholders: Vec<String> = (1..=message_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT message_id, status, COUNT(*) AS n FROM deliveries WHERE message_id IN ({}) \
+             GROUP BY message_id, status",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query::<Any>(&sql);
+        for id in message_ids {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&self.pool).await? {
             let n: i64 = row.try_get("n")?;
+            let entry = counts.entry(row.try_get("message_id")?).or_default();
             match row.try_get::<String, _>("status")?.as_str() {
-                "pending" => counts.pending = n,
-                "delivered" => counts.delivered = n,
-                "dead" => counts.dead = n,
-                _ => counts.cancelled += n,
+                "pending" => entry.pending = n,
+                "delivered" => entry.delivered = n,
+                "dead" => entry.dead = n,
+                _ => entry.cancelled += n,
             }
         }
         Ok(counts)

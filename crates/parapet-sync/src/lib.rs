@@ -142,7 +142,8 @@ pub async fn sync_leased(store: &Store, lease: SourceLease, options: &SyncOption
     SyncOutcome { source: name, counts, rejections, duration_ms: started.elapsed().as_millis() as u64, error }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its sources, on one line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(inner) = source {
