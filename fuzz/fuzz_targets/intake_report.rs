@@ -6,9 +6,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = parapet_server::intake::decode_report(data);
+    let _ = parapet_server::cases::intake::decode_report(data);
     // Staff case edits share the JSON decoder and the field validation behind it.
-    if let Ok(draft) = parapet_server::json::decode::<parapet_model::CaseDraft>(data) {
+    if let Ok(draft) = parapet_server::extract::decode::<parapet_model::CaseDraft>(data) {
         let _ = draft.apply(&parapet_model::CaseFields::default());
     }
 });

@@ -221,6 +221,13 @@ impl MessageVisibility {
     }
 
     pub fn parse(s: &str) -> Result<Self, FieldError> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for MessageVisibility {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, FieldError> {
         match s {
             "reporter" => Ok(MessageVisibility::Reporter),
             "internal" => Ok(MessageVisibility::Internal),

@@ -121,6 +121,20 @@ impl RevisionStatus {
     }
 }
 
+impl FromStr for RevisionStatus {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, FieldError> {
+        match s {
+            "draft" => Ok(RevisionStatus::Draft),
+            "interim" => Ok(RevisionStatus::Interim),
+            "final" => Ok(RevisionStatus::Final),
+            other => {
+                Err(FieldError::new("status", format!("unknown status {other:?}; expected draft, interim or final")))
+            }
+        }
+    }
+}
+
 /// The Traffic Light Protocol label, as CSAF 2.0 names it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -178,6 +192,17 @@ pub enum Change {
     Minor,
     /// Customers must act again, e.g. a re-released update (1.1 → 2.0).
     Major,
+}
+
+impl FromStr for Change {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, FieldError> {
+        match s {
+            "minor" => Ok(Change::Minor),
+            "major" => Ok(Change::Major),
+            other => Err(FieldError::new("change", format!("unknown change {other:?}; expected minor or major"))),
+        }
+    }
 }
 
 /// A revision number such as `1.0`, `1.1` or `2.0`.

@@ -126,7 +126,7 @@ async fn main() {
     }
     for n in 0..endpoints {
         let secret = parapet_notify::webhook::Secret::generate();
-        let sealed = parapet_server::webhooks::seal(&state, &secret.expose());
+        let sealed = parapet_server::notifications::webhooks::seal(&state, &secret.expose());
         let url = format!("http://127.0.0.1:{hook_port}/hook/{n}");
         store.create_endpoint("bench", &url, "standard", &EndpointFilters::default(), &sealed).await.unwrap();
     }

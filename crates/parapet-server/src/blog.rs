@@ -2,11 +2,9 @@
 //! scheduled moment, and shown on the portal (`/blog`). Markdown is rendered and then sanitized
 //! with an allow-list, so a post can carry no script, style or event handler.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 use parapet_model::{Permission, Post, PostInput};
 use serde::Deserialize;
@@ -14,19 +12,18 @@ use time::OffsetDateTime;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::json::Json;
-use crate::pages::{PageResult, fmt_time, page};
+use crate::extract::Json;
+use crate::render::{PageResult, fmt_time, page};
+use crate::routes::{Routes, get, post};
 use crate::state::AppState;
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/posts", get(list).post(create))
-        .route("/api/v1/posts/{slug}", get(read).put(update))
-        .route("/api/v1/posts/{slug}/publish", post(publish).delete(unschedule))
-}
-
-pub fn page_routes() -> Router<AppState> {
-    Router::new().route("/blog", get(index)).route("/blog/{slug}", get(show))
+pub fn routes() -> Routes {
+    Routes::new()
+        .api("/api/v1/posts", get(list).post(create))
+        .api("/api/v1/posts/{slug}", get(read).put(update))
+        .api("/api/v1/posts/{slug}/publish", post(publish).delete(unschedule))
+        .page("/blog", get(index))
+        .page("/blog/{slug}", get(show))
 }
 
 /// Markdown to HTML that is safe to embed: rendered by pulldown-cmark, then cleaned by ammonia
@@ -41,6 +38,17 @@ pub fn render_markdown(markdown: &str) -> String {
 /// Whether the caller sees drafts and scheduled posts.
 fn staff(caller: &Caller) -> bool {
     caller.is_signed_in() && caller.viewer.can(Permission::EditDocuments)
+}
+
+/// A post the caller may see and may act on with `permission`: not signed in → 401, not visible
+/// (missing, or a draft to someone who does not see drafts) → 404, not allowed → 403.
+async fn allowed(state: &AppState, caller: &Caller, slug: &str, permission: Permission) -> ApiResult<Post> {
+    if !caller.is_signed_in() {
+        return Err(ApiError::unauthenticated());
+    }
+    let post = state.store.post(slug, staff(caller)).await?.ok_or_else(|| ApiError::not_found("post"))?;
+    caller.require(permission)?;
+    Ok(post)
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
@@ -64,7 +72,7 @@ async fn update(
     Path(slug): Path<String>,
     Json(mut input): Json<PostInput>,
 ) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::EditDocuments)?;
+    allowed(&state, &caller, &slug, Permission::EditDocuments).await?;
     input.slug.get_or_insert_with(|| slug.clone());
     Ok(axum::Json(state.store.update_post(&caller.actor(), &slug, &input.validate()?).await?))
 }
@@ -83,7 +91,7 @@ async fn publish(
     Path(slug): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
+    allowed(&state, &caller, &slug, Permission::PublishDocuments).await?;
     // The body is optional: none publishes now.
     let input: PublishInput = if body.iter().all(u8::is_ascii_whitespace) {
         PublishInput::default()
@@ -100,7 +108,7 @@ async fn unschedule(
     caller: Caller,
     Path(slug): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
+    allowed(&state, &caller, &slug, Permission::PublishDocuments).await?;
     Ok(axum::Json(state.store.unschedule_post(&caller.actor(), &slug).await?))
 }
 

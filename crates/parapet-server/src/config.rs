@@ -408,7 +408,7 @@ impl Settings {
         if self.notifications.email_enabled() {
             self.notifications.sender()?;
             // The error never quotes the URL, which may hold a password.
-            crate::smtp::Server::parse(self.notifications.smtp_url.expose())
+            crate::notifications::smtp::Server::parse(self.notifications.smtp_url.expose())
                 .map_err(|e| format!("notifications.smtp_url: {e}"))?;
             if self.notifications.smtp_connections == 0 {
                 return Err("notifications.smtp_connections: must be at least 1".into());

@@ -3,23 +3,22 @@
 //! across revisions (the document's or post's URL) and carries the time of its latest revision,
 //! so readers update it rather than add a new one. Conditional GET as for the provider directory.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
 use parapet_model::{DocumentKind, Severity, Viewer};
 use parapet_store::DocumentQuery;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::api::Params;
+use crate::documents::provider::Served;
 use crate::error::{ApiError, ApiResult};
-use crate::provider::Served;
+use crate::extract::Params;
+use crate::routes::{Routes, get};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/feed.atom", get(atom)).route("/feed.rss", get(rss))
+pub fn routes() -> Routes {
+    Routes::new().file("/feed.atom", get(atom)).file("/feed.rss", get(rss))
 }
 
 /// How many entries a feed carries.
@@ -120,7 +119,7 @@ pub async fn entries(state: &AppState, params: &FeedParams) -> ApiResult<Vec<Ent
                 id: state.url(&format!("/advance-notification/{month}")),
                 title: format!("Advance notification for the {month} security release"),
                 link: state.url(&format!("/advance-notification/{month}")),
-                summary: crate::advance::describe(&notice),
+                summary: crate::releases::advance::describe(&notice),
                 category: "notice".into(),
                 published: notice.published_at,
                 updated: notice.published_at,

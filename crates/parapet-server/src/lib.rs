@@ -1,51 +1,66 @@
 //! Parapet's HTTP server: the JSON API, the web console, researcher intake and operations
 //! endpoints, on one axum router built by [`app`].
 
-pub mod advance;
-pub mod api;
+pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod blog;
-pub mod calendar;
+pub mod cases;
 pub mod catalog;
-mod catalog_pages;
 pub mod config;
-mod delivery;
 pub mod documents;
-mod editor;
 pub mod error;
-mod export;
+pub mod extract;
 pub mod feeds;
-mod guide;
-pub mod intake;
-pub mod json;
-pub mod mail;
 mod metrics;
-mod notification_pages;
-mod ops;
-pub mod pages;
-pub mod provider;
-pub mod publishing;
+pub mod notifications;
+pub mod products;
 pub mod releases;
-pub mod smtp;
+pub mod render;
+pub mod routes;
+mod site;
 pub mod state;
-pub mod subscriptions;
-pub mod webhooks;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
-use axum::routing::get;
 use std::time::Duration;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Settings;
+pub use routes::{Route, Routes, Surface};
 pub use state::AppState;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest a request may take, slow clients included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Every route of every feature, with its surface.
+pub fn routes(state: &AppState) -> Routes {
+    Routes::new()
+        .merge(site::routes())
+        .merge(accounts::api::routes())
+        .merge(accounts::pages::routes())
+        .merge(cases::api::routes(state))
+        .merge(cases::pages::routes())
+        .merge(products::routes())
+        .merge(audit::routes())
+        .merge(documents::api::routes())
+        .merge(documents::editor::routes())
+        .merge(documents::guide::routes())
+        .merge(documents::provider::routes())
+        .merge(releases::briefings::routes())
+        .merge(releases::advance::routes())
+        .merge(blog::routes())
+        .merge(feeds::routes())
+        .merge(catalog::api::routes())
+        .merge(catalog::pages::routes())
+        .merge(notifications::api::routes())
+        .merge(notifications::pages::routes())
+        .merge(notifications::subscriptions::routes())
+}
 
 /// The whole application as one router.
 pub fn app(state: AppState) -> Router {
@@ -60,35 +75,8 @@ pub fn app(state: AppState) -> Router {
             "default-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ),
     ];
-    let mut router = Router::new()
-        .merge(api::routes(&state))
-        .merge(pages::routes(&state))
-        .merge(provider::routes())
-        .merge(blog::api_routes())
-        .merge(feeds::routes())
-        .merge(calendar::routes())
-        .merge(advance::routes())
-        .merge(webhooks::routes())
-        .merge(subscriptions::api_routes())
-        .merge(
-            notification_pages::routes()
-                .layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)),
-        )
-        .merge(
-            subscriptions::page_routes()
-                .layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)),
-        )
-        .merge(advance::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
-        .merge(calendar::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
-        .merge(blog::page_routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
-        .merge(catalog::routes())
-        .merge(editor::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
-        .merge(catalog_pages::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
-        .merge(guide::routes().layer(axum::middleware::from_fn_with_state(state.clone(), pages::render_errors)))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(metrics::endpoint))
-        .route("/.well-known/security.txt", get(ops::security_txt_handler))
+    let mut router = routes(&state)
+        .into_router(&state)
         .fallback(|| async { error::ApiError::not_found("page") })
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
@@ -133,11 +121,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
-    let mailer = mail::Mailer::from_settings(&state.settings).map_err(std::io::Error::other)?;
+    let mailer = notifications::mail::Mailer::from_settings(&state.settings).map_err(std::io::Error::other)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let scheduler = tokio::spawn(publishing::scheduler(state.clone(), stop_rx.clone()));
+    let scheduler = tokio::spawn(documents::publishing::scheduler(state.clone(), stop_rx.clone()));
     let syncs = tokio::spawn(catalog::scheduler(state.clone(), stop_rx.clone()));
-    let deliveries = tokio::spawn(delivery::worker(state.clone(), mailer.map(std::sync::Arc::new), stop_rx.clone()));
+    let deliveries =
+        tokio::spawn(notifications::delivery::worker(state.clone(), mailer.map(std::sync::Arc::new), stop_rx.clone()));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let mut stopped = stop_rx.clone();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

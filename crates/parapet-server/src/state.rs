@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::pages::Templates;
 use crate::releases::{Calendar, Clock, SystemClock};
+use crate::render::Templates;
 use parapet_provider::SigningKey;
 
 #[derive(Clone)]

@@ -83,6 +83,12 @@ impl Store {
         .await?;
         rows.iter().map(briefing_row).collect()
     }
+
+    /// One briefing, cancelled or not.
+    pub async fn briefing(&self, id: i64) -> Result<Option<Briefing>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        briefing_in(&mut conn, id).await
+    }
 }
 
 async fn briefing_in(conn: &mut AnyConnection, id: i64) -> Result<Option<Briefing>, StoreError> {

@@ -34,10 +34,10 @@ async fn the_advance_notice_goes_out_three_business_days_before_with_aggregates_
     // Tuesday 8 December 17:00: three business days before is Thursday 3 December 17:00 (the
     // weekend does not count).
     clock.set(datetime!(2026-12-03 16:59:59 UTC));
-    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     assert!(app.state.store.advance_notices(10).await.unwrap().is_empty(), "not before the instant");
     clock.set(datetime!(2026-12-03 17:00 UTC));
-    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     let notices = app.get("/api/v1/advance-notifications", None).await.json();
     let notice = &notices["items"][0];
     assert_eq!(notices["items"].as_array().unwrap().len(), 1);
@@ -49,7 +49,7 @@ async fn the_advance_notice_goes_out_three_business_days_before_with_aggregates_
     assert_eq!(notice["product_families"], json!(["Widget Server"]));
     assert_eq!(notice["restart_required"], true);
     // Published once, whoever looks again.
-    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     assert_eq!(app.state.store.advance_notice_history("2026-12").await.unwrap().len(), 1);
 
     // Nothing embargoed anywhere the notice shows.
@@ -75,7 +75,7 @@ async fn the_advance_notice_goes_out_three_business_days_before_with_aggregates_
     let unscheduled =
         app.call(Method::DELETE, &format!("/api/v1/documents/{id}/schedule"), Some(&publisher), None).await;
     assert_eq!(unscheduled.status, StatusCode::OK, "{}", unscheduled.text());
-    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     let history = app.state.store.advance_notice_history("2026-12").await.unwrap();
     assert_eq!(history.iter().map(|n| (n.version, n.summary.bulletins)).collect::<Vec<_>>(), [(1, 1), (2, 0)]);
     let page = app.get("/advance-notification/2026-12", None).await.text();
@@ -94,10 +94,10 @@ async fn holidays_and_the_configured_days_move_the_notice() {
     let (publisher, _, id) = draft_bulletin(&app).await;
     app.post(&format!("/api/v1/documents/{id}/schedule"), Some(&publisher), json!({"at": "next_release"})).await;
     clock.set(datetime!(2026-12-02 16:59 UTC));
-    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     assert!(app.state.store.advance_notices(10).await.unwrap().is_empty());
     clock.set(datetime!(2026-12-02 17:00 UTC));
-    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     assert_eq!(
         app.state.store.advance_notices(10).await.unwrap().len(),
         1,

@@ -90,7 +90,7 @@ async fn scheduled_bulletin_publishes_itself_signed_and_listed() {
 
     // Before the instant nothing is out.
     clock.set(datetime!(2026-12-08 16:59:59 UTC));
-    assert!(parapet_server::publishing::run_due(&app.state).await.unwrap().is_empty());
+    assert!(parapet_server::documents::publishing::run_due(&app.state).await.unwrap().is_empty());
     assert_eq!(app.get("/.well-known/csaf/white/index.txt", None).await.text(), "");
     for path in [format!("/documents/{id}"), "/cve/CVE-2026-31001".into(), "/releases/2026-12".into()] {
         assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND, "{path} before the release");
@@ -99,9 +99,9 @@ async fn scheduled_bulletin_publishes_itself_signed_and_listed() {
 
     // The server was down across the instant; it publishes when it looks again.
     clock.set(datetime!(2026-12-08 19:30 UTC));
-    let outcomes = parapet_server::publishing::run_due(&app.state).await.unwrap();
+    let outcomes = parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     assert_eq!(outcomes, [(id.clone(), Ok("1.0".to_owned()))]);
-    assert!(parapet_server::publishing::run_due(&app.state).await.unwrap().is_empty(), "exactly once");
+    assert!(parapet_server::documents::publishing::run_due(&app.state).await.unwrap().is_empty(), "exactly once");
     let case = app.get(&format!("/api/v1/cases/{case_id}"), Some(&publisher)).await.json();
     assert_eq!(case["state"], "disclosed");
 

@@ -245,7 +245,7 @@ async fn the_advance_notice_and_the_bulletin_are_mailed() {
     let (publisher, _, id) = crate::publishing::draft_bulletin(&app).await;
     app.post(&format!("/api/v1/documents/{id}/schedule"), Some(&publisher), json!({"at": "next_release"})).await;
     clock.set(datetime!(2026-12-03 17:00 UTC));
-    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     let _server = spawn(&app).await;
     let notice = smtp.wait_for(1).await.remove(0);
     assert_eq!(notice.subject, "Advance notification: 2026-12 security release");
@@ -260,7 +260,7 @@ async fn the_advance_notice_and_the_bulletin_are_mailed() {
     }
 
     clock.set(datetime!(2026-12-08 17:00 UTC));
-    parapet_server::publishing::run_due(&app.state).await.unwrap();
+    parapet_server::documents::publishing::run_due(&app.state).await.unwrap();
     let mails = smtp.wait_for(2).await;
     let bulletin = mails.iter().find(|m| m.subject.starts_with("Security bulletin")).unwrap();
     assert_eq!(bulletin.subject, "Security bulletin PSB-2026-001 (Critical): Security update for Widget Server");

@@ -60,7 +60,10 @@ async fn a_published_post_reaches_signed_and_chat_endpoints() {
     assert!(!listed.contains(&secret), "the secret is shown once, never listed");
     let stored = app.state.store.endpoints().await.unwrap();
     assert_ne!(stored[0].sealed_secret, secret, "sealed at rest");
-    assert_eq!(parapet_server::webhooks::open(&app.state, &stored[0].sealed_secret).as_deref(), Some(secret.as_str()));
+    assert_eq!(
+        parapet_server::notifications::webhooks::open(&app.state, &stored[0].sealed_secret).as_deref(),
+        Some(secret.as_str())
+    );
 
     let _server = spawn(&app).await;
     app.post("/api/v1/posts", Some(&publisher), json!({"title": "Hello", "summary": "First.", "body": "Text"})).await;

@@ -192,7 +192,7 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     super::block_on(async move {
         let store = args.data.open(&settings).await?;
         let state = parapet_server::AppState::new(store.clone(), settings);
-        let key = parapet_server::publishing::signing_key(&state).await?;
+        let key = parapet_server::documents::publishing::signing_key(&state).await?;
         let progress = super::progress::bar();
         let (mut imported, mut unchanged, mut refused, mut skipped, mut unreadable) = (0, 0, 0, 0, 0);
         for (done, (file, in_folder)) in files.iter().enumerate() {
@@ -259,7 +259,7 @@ fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
             super::block_on(async move {
                 let store = data.open(&settings).await?;
                 let state = parapet_server::AppState::new(store.clone(), settings);
-                let key = parapet_server::publishing::signing_key(&state).await?;
+                let key = parapet_server::documents::publishing::signing_key(&state).await?;
                 println!("fingerprint: {}\n\n{}", key.fingerprint(), key.armored_public()?);
                 store.close().await;
                 anyhow::Ok(ExitCode::SUCCESS)

@@ -8,42 +8,32 @@
 //! valid" page as an unknown subscriber. Pages never act on GET (mail scanners follow links):
 //! confirming and unsubscribing take a POST.
 
-use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use minijinja::context;
-use parapet_model::Permission;
 use parapet_notify::email::{Purpose, check_address, new_nonce};
 use parapet_store::{EndpointFilters, Subscriber};
 use serde::Deserialize;
 
-use crate::api::ClientIp;
+use super::mail::token_key;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::json::Json;
-use crate::mail::token_key;
-use crate::pages::{PageError, PageResult, page, severity_options};
+use crate::extract::{ClientIp, Json, Params, PublicForm};
+use crate::render::{PageResult, page, severity_options};
+use crate::routes::{Routes, get, post};
 use crate::state::AppState;
 
 /// The quiet period between two mails a subscription request sends to one address.
 const QUIET_MS: i64 = 5 * 60 * 1000;
 
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/subscriptions", post(subscribe_api))
-        .route("/api/v1/subscribers", get(list_subscribers))
-        .route("/api/v1/subscribers/{id}/deliveries", get(subscriber_deliveries))
-        .route("/api/v1/webhooks/{id}/deliveries", get(endpoint_deliveries))
-}
-
-pub fn page_routes() -> Router<AppState> {
-    Router::new()
-        .route("/subscribe", get(subscribe_page).post(subscribe_form))
-        .route("/subscriptions/confirm", get(confirm_page).post(confirm))
-        .route("/subscriptions/manage", get(manage_page).post(manage))
-        .route("/subscriptions/unsubscribe", get(unsubscribe_page).post(unsubscribe))
+pub fn routes() -> Routes {
+    Routes::new()
+        .api("/api/v1/subscriptions", post(subscribe_api))
+        .page("/subscribe", get(subscribe_page).post(subscribe_form))
+        .page("/subscriptions/confirm", get(confirm_page).post(confirm))
+        .page("/subscriptions/manage", get(manage_page).post(manage))
+        .page("/subscriptions/unsubscribe", get(unsubscribe_page).post(unsubscribe))
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,10 +88,8 @@ async fn subscribe_api(
 }
 
 /// The subscriber a link names, when its token is right for `purpose`.
-async fn linked(state: &AppState, link: &Link, purpose: Purpose) -> Result<Subscriber, PageError> {
-    let invalid = || {
-        PageError::from(ApiError::not_found("subscription link (it may have expired or been replaced by a newer one)"))
-    };
+async fn linked(state: &AppState, link: &Link, purpose: Purpose) -> ApiResult<Subscriber> {
+    let invalid = || ApiError::not_found("subscription link (it may have expired or been replaced by a newer one)");
     let subscriber = state.store.subscriber(link.s).await?.ok_or_else(invalid)?;
     if !token_key(state).verify(purpose, subscriber.id, &subscriber.token_nonce, &link.t) {
         return Err(invalid());
@@ -192,7 +180,7 @@ async fn subscribe_form(
     State(state): State<AppState>,
     caller: Caller,
     ClientIp(ip): ClientIp,
-    Form(form): Form<PreferencesForm>,
+    PublicForm(form): PublicForm<PreferencesForm>,
 ) -> PageResult {
     let title = "Subscribe to security notifications";
     match request(&state, ip, form.input()).await {
@@ -208,26 +196,24 @@ async fn subscribe_form(
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
-async fn confirm_page(State(state): State<AppState>, caller: Caller, Query(link): Query<Link>) -> PageResult {
+async fn confirm_page(State(state): State<AppState>, caller: Caller, Params(link): Params<Link>) -> PageResult {
     let subscriber = linked(&state, &link, Purpose::Confirm).await?;
     // What is being confirmed: whoever asked chose these preferences, and the link's owner sees
     // them before agreeing.
-    let receives = crate::notification_pages::filters_text(&subscriber.filters);
+    let receives = super::filters_text(&subscriber.filters);
     let ctx = context! { step => "confirm", email => subscriber.email, receives, s => link.s, t => link.t };
     page(&state, &caller, "subscribe.html", "Confirm your subscription", "", ctx)
 }
 
-async fn confirm(State(state): State<AppState>, caller: Caller, Form(link): Form<Link>) -> PageResult {
+async fn confirm(State(state): State<AppState>, caller: Caller, PublicForm(link): PublicForm<Link>) -> PageResult {
     let subscriber = linked(&state, &link, Purpose::Confirm).await?;
     let new = new_nonce();
     if !state.store.confirm_subscriber(subscriber.id, &subscriber.token_nonce, &new).await? {
-        return Err(
-            ApiError::not_found("subscription link (it may have expired or been replaced by a newer one)").into()
-        );
+        return Err(ApiError::not_found("subscription link (it may have expired or been replaced by a newer one)"));
     }
     let key = token_key(&state);
     let manage =
@@ -236,7 +222,7 @@ async fn confirm(State(state): State<AppState>, caller: Caller, Form(link): Form
     page(&state, &caller, "subscribe.html", "Subscribed", "", ctx)
 }
 
-async fn manage_page(State(state): State<AppState>, caller: Caller, Query(link): Query<Link>) -> PageResult {
+async fn manage_page(State(state): State<AppState>, caller: Caller, Params(link): Params<Link>) -> PageResult {
     let subscriber = linked(&state, &link, Purpose::Manage).await?;
     manage_view(&state, &caller, &subscriber, &link, None, StatusCode::OK)
 }
@@ -263,7 +249,11 @@ fn manage_view(
     Ok(response)
 }
 
-async fn manage(State(state): State<AppState>, caller: Caller, Form(form): Form<PreferencesForm>) -> PageResult {
+async fn manage(
+    State(state): State<AppState>,
+    caller: Caller,
+    PublicForm(form): PublicForm<PreferencesForm>,
+) -> PageResult {
     let link = Link { s: form.s.unwrap_or_default(), t: form.t.clone().unwrap_or_default() };
     let subscriber = linked(&state, &link, Purpose::Manage).await?;
     let filters = form.input().filters();
@@ -276,7 +266,7 @@ async fn manage(State(state): State<AppState>, caller: Caller, Form(form): Form<
     manage_view(&state, &caller, &subscriber, &link, Some("Your preferences are saved."), StatusCode::OK)
 }
 
-async fn unsubscribe_page(State(state): State<AppState>, caller: Caller, Query(link): Query<Link>) -> PageResult {
+async fn unsubscribe_page(State(state): State<AppState>, caller: Caller, Params(link): Params<Link>) -> PageResult {
     let subscriber = linked(&state, &link, Purpose::Manage).await?;
     let ctx = context! { step => "unsubscribe", email => subscriber.email, s => link.s, t => link.t };
     page(&state, &caller, "subscribe.html", "Unsubscribe", "", ctx)
@@ -284,50 +274,9 @@ async fn unsubscribe_page(State(state): State<AppState>, caller: Caller, Query(l
 
 /// RFC 8058: a mail client POSTs `List-Unsubscribe=One-Click` to the URL in the header, with no
 /// cookies and no page in between; the URL alone says who. Our own page's button posts here too.
-async fn unsubscribe(State(state): State<AppState>, caller: Caller, Query(link): Query<Link>) -> PageResult {
+async fn unsubscribe(State(state): State<AppState>, caller: Caller, Params(link): Params<Link>) -> PageResult {
     let subscriber = linked(&state, &link, Purpose::Manage).await?;
     state.store.unsubscribe(subscriber.id, &subscriber.token_nonce).await?;
     let ctx = context! { step => "unsubscribed", email => subscriber.email };
     page(&state, &caller, "subscribe.html", "Unsubscribed", "", ctx)
-}
-
-#[derive(Debug, Deserialize)]
-struct ListParams {
-    #[serde(default)]
-    after: i64,
-    #[serde(default = "default_limit")]
-    limit: u32,
-}
-
-fn default_limit() -> u32 {
-    100
-}
-
-async fn list_subscribers(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(params): Query<ListParams>,
-) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
-    let items = state.store.subscribers(params.after, params.limit.clamp(1, 1000)).await?;
-    let counts = state.store.subscriber_counts().await?;
-    Ok(axum::Json(serde_json::json!({"counts": counts, "items": items})))
-}
-
-async fn subscriber_deliveries(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
-    Ok(axum::Json(serde_json::json!({"items": state.store.deliveries_to("email", id, 500).await?})))
-}
-
-async fn endpoint_deliveries(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
-    Ok(axum::Json(serde_json::json!({"items": state.store.deliveries_to("webhook", id, 500).await?})))
 }

@@ -1,6 +1,6 @@
 //! Sending notification mail: one multipart (text and HTML) message per subscriber and
 //! delivery, rendered from auto-escaped templates, with the subscriber's own preferences and
-//! one-click unsubscription links, sent over a pool of SMTP connections ([`crate::smtp`]).
+//! one-click unsubscription links, sent over a pool of SMTP connections ([`super::smtp`]).
 
 use lettre::message::Mailbox;
 use minijinja::context;
@@ -9,9 +9,9 @@ use parapet_notify::retry::Policy;
 use parapet_store::{Attempt, ClaimedDelivery, Subscriber};
 use std::time::{Duration, Instant};
 
+use super::delivery::{failure, give_up};
+use super::smtp::{Pool, Server};
 use crate::config::{NotificationSettings, Settings};
-use crate::delivery::{failure, give_up};
-use crate::smtp::{Pool, Server};
 use crate::state::AppState;
 
 /// What sends mail for one server, with what every mail needs worked out once.

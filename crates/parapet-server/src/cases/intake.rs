@@ -7,7 +7,7 @@ use parapet_model::{CaseDraft, CaseFields, FieldError, validate};
 use serde::Deserialize;
 
 /// A report as the public sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     pub title: String,
@@ -52,7 +52,7 @@ impl ReportInput {
 
 /// Decodes and validates the body of `POST /api/v1/reports`.
 pub fn decode_report(body: &[u8]) -> Result<Report, crate::error::ApiError> {
-    let input: ReportInput = crate::json::decode(body)?;
+    let input: ReportInput = crate::extract::decode(body)?;
     Ok(input.validate()?)
 }
 

@@ -1,6 +1,10 @@
 //! The release calendar: the monthly release day (by default the second Tuesday of the month at
 //! a configured time in a configured time zone), and the clock the scheduler reads, which tests
-//! replace.
+//! replace; the briefings publishers schedule around releases and the iCalendar feed
+//! (`briefings.rs`); and advance notification of what a release will bring (`advance.rs`).
+
+pub mod advance;
+pub mod briefings;
 
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;

@@ -1,37 +1,42 @@
 //! The console's update catalog: search and browse entries, a page per entry, the sources with
 //! their status (each run's counts and rejections), adding a source and asking for a sync.
 
-use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
 use minijinja::{Value, context};
 use parapet_catalog::{SourceSpec, SourceType};
 use parapet_model::Permission;
 use parapet_store::SyncRun;
 use serde::Deserialize;
 
-use crate::api::Params;
-use crate::auth::Caller;
-use crate::catalog::EntryParams;
+use super::api::EntryParams;
 use crate::error::ApiError;
-use crate::pages::{PageResult, fmt_time, page, severity_options, signed_in};
+use crate::extract::{ConsoleForm, Empty, Params, SignedIn};
+use crate::render::{PageResult, Pager, fmt_time, page, severity_options};
+use crate::routes::{Routes, get, post};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/console/catalog", get(catalog))
-        .route("/console/catalog/{id}", get(entry))
-        .route("/console/sources", get(sources).post(add_source))
-        .route("/console/sources/{name}", get(source))
-        .route("/console/sources/{name}/sync", post(request_sync))
+pub fn routes() -> Routes {
+    Routes::new()
+        .page("/console/catalog", get(catalog))
+        .page("/console/catalog/{id}", get(entry))
+        .page("/console/sources", get(sources).post(add_source))
+        .page("/console/sources/{name}", get(source))
+        .page("/console/sources/{name}/sync", post(request_sync))
 }
 
-async fn catalog(State(state): State<AppState>, caller: Caller, Params(params): Params<EntryParams>) -> PageResult {
-    signed_in(&caller)?;
+async fn catalog(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    Params(params): Params<EntryParams>,
+) -> PageResult {
     let query = params.to_query()?;
-    let found = state.store.catalog_entries(&query).await?;
-    let sources: Vec<String> = state.store.sources().await?.into_iter().map(|s| s.spec.name).collect();
+    let found = super::entries(&state, &query).await?;
+    let sources: Vec<String> = if caller.viewer.can(Permission::ViewProducts) {
+        super::sources(&state, &caller).await?.into_iter().map(|s| s.spec.name).collect()
+    } else {
+        Vec::new()
+    };
     let items: Vec<Value> = found
         .items
         .iter()
@@ -58,28 +63,30 @@ async fn catalog(State(state): State<AppState>, caller: Caller, Params(params): 
             }
         })
         .collect();
-    let pages = (found.total + i64::from(found.per_page) - 1) / i64::from(found.per_page);
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let filter = context! {
-        q => text(&params.q),
-        ecosystem => text(&params.ecosystem),
-        package => text(&params.package),
-        source => text(&params.source),
-        severity => text(&params.severity),
-    };
+    let (q, ecosystem, package, source, severity) =
+        (text(&params.q), text(&params.ecosystem), text(&params.package), text(&params.source), text(&params.severity));
+    let filters = [
+        ("q", q.as_str()),
+        ("ecosystem", &ecosystem),
+        ("package", &package),
+        ("source", &source),
+        ("severity", &severity),
+    ];
+    let pager = Pager::numbered(found.page, found.per_page, found.total, "/console/catalog", &filters);
+    let filter = context! { q, ecosystem, package, source, severity };
     page(
         &state,
         &caller,
         "catalog.html",
         "Update catalog",
         "catalog",
-        context! { items, total => found.total, page => found.page, pages, filter, sources, severities => severity_options() },
+        context! { items, total => found.total, paging => pager, filter, sources, severities => severity_options() },
     )
 }
 
-async fn entry(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> PageResult {
-    signed_in(&caller)?;
-    let entry = state.store.catalog_entry(&id).await?.ok_or_else(|| ApiError::not_found("catalog entry"))?;
+async fn entry(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id): Path<String>) -> PageResult {
+    let entry = super::entry(&state, &id).await?;
     let records: Vec<Value> = entry
         .records
         .iter()
@@ -137,12 +144,8 @@ fn schedule(minutes: u32) -> String {
     if minutes == 0 { "when asked".to_owned() } else { format!("every {minutes} minutes") }
 }
 
-async fn sources(State(state): State<AppState>, caller: Caller) -> PageResult {
-    signed_in(&caller)?;
-    caller.require(Permission::ViewProducts)?;
-    let sources: Vec<Value> = state
-        .store
-        .sources()
+async fn sources(State(state): State<AppState>, SignedIn(caller): SignedIn) -> PageResult {
+    let sources: Vec<Value> = super::sources(&state, &caller)
         .await?
         .iter()
         .map(|s| {
@@ -167,12 +170,10 @@ async fn sources(State(state): State<AppState>, caller: Caller) -> PageResult {
     )
 }
 
-async fn source(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> PageResult {
-    signed_in(&caller)?;
-    caller.require(Permission::ViewProducts)?;
-    let source = state.store.source(&name).await?.ok_or_else(|| ApiError::not_found("source"))?;
-    let runs: Vec<Value> = state.store.source_runs(source.id, 10).await?.iter().map(run_view).collect();
-    let view = crate::catalog::source_view(&source);
+async fn source(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(name): Path<String>) -> PageResult {
+    let source = super::source(&state, &caller, &name).await?;
+    let runs: Vec<Value> = super::runs(&state, &caller, &name, 10).await?.iter().map(run_view).collect();
+    let view = super::source_view(&source);
     page(
         &state,
         &caller,
@@ -190,7 +191,6 @@ async fn source(State(state): State<AppState>, caller: Caller, Path(name): Path<
 
 #[derive(Deserialize)]
 struct SourceForm {
-    csrf: String,
     name: String,
     kind: String,
     url: String,
@@ -202,10 +202,10 @@ struct SourceForm {
     allow_unsigned: Option<String>,
 }
 
-async fn add_source(State(state): State<AppState>, caller: Caller, Form(form): Form<SourceForm>) -> PageResult {
-    signed_in(&caller)?;
-    caller.require(Permission::ManageSources)?;
-    caller.check_csrf(&form.csrf)?;
+async fn add_source(
+    State(state): State<AppState>,
+    ConsoleForm { caller, form }: ConsoleForm<SourceForm>,
+) -> PageResult {
     let kind: SourceType = form.kind.parse().map_err(|e: String| ApiError::invalid("kind", e))?;
     let mut spec = SourceSpec::new(form.name.trim(), kind, form.url.trim());
     spec.interval_minutes = form.interval_minutes;
@@ -213,25 +213,15 @@ async fn add_source(State(state): State<AppState>, caller: Caller, Form(form): F
     if !form.key.trim().is_empty() {
         spec.keys.push(form.key.trim().to_owned());
     }
-    let spec = crate::catalog::checked(spec)?;
-    let source = state.store.add_source(&caller.actor(), &spec).await?;
+    let source = super::add_source(&state, &caller, spec).await?;
     Ok(Redirect::to(&format!("/console/sources/{}", source.spec.name)).into_response())
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn request_sync(
     State(state): State<AppState>,
-    caller: Caller,
     Path(name): Path<String>,
-    Form(form): Form<CsrfForm>,
+    ConsoleForm { caller, .. }: ConsoleForm<Empty>,
 ) -> PageResult {
-    signed_in(&caller)?;
-    caller.require(Permission::ManageSources)?;
-    caller.check_csrf(&form.csrf)?;
-    state.store.request_sync(&name).await?;
+    super::request_sync(&state, &caller, &name).await?;
     Ok(Redirect::to(&format!("/console/sources/{name}")).into_response())
 }

@@ -6,26 +6,22 @@
 //! Only [`Summary`]'s fields leave: counts, highest severity, product names, restart, time. The
 //! scheduled documents are read here and nowhere else, and never reach a response.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use minijinja::context;
 use parapet_model::{AdvanceNotice, Summary};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::pages::{PageResult, fmt_time, page};
+use crate::render::{PageResult, fmt_time, page};
+use crate::routes::{Routes, get};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/advance-notifications", get(list))
-}
-
-pub fn page_routes() -> Router<AppState> {
-    Router::new()
-        .route("/advance-notification", get(latest_page))
-        .route("/advance-notification/{month}", get(month_page))
+pub fn routes() -> Routes {
+    Routes::new()
+        .api("/api/v1/advance-notifications", get(list))
+        .page("/advance-notification", get(latest_page))
+        .page("/advance-notification/{month}", get(month_page))
 }
 
 /// Publishes or revises the advance notice of the coming release when it is due. Returns the

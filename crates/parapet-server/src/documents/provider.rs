@@ -6,26 +6,25 @@
 //! TLP:WHITE and unlabeled documents are public; TLP:GREEN, AMBER and RED ones are served only to
 //! callers who may see documents, and are "not found" to everyone else.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use parapet_model::{Permission, Publication};
 use parapet_provider::directory::{self, Digests, Entry, Label, Provider};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
+use super::publishing;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::publishing;
+use crate::routes::{Routes, get};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/.well-known/csaf", get(root))
-        .route("/.well-known/csaf/", get(root))
-        .route("/.well-known/csaf/{*path}", get(file))
+pub fn routes() -> Routes {
+    Routes::new()
+        .file("/.well-known/csaf", get(root))
+        .file("/.well-known/csaf/", get(root))
+        .file("/.well-known/csaf/{*path}", get(file))
 }
 
 fn provider(state: &AppState, fingerprint: &str) -> Provider {

@@ -1,40 +1,22 @@
-//! Webhooks: endpoints publishers register (`/api/v1/webhooks`), their secrets sealed at rest
-//! with AES-256-GCM under a key derived from the server's passphrase, and the worker in `serve`
-//! that fans messages out and delivers them — signed per Standard Webhooks, or shaped for Slack,
-//! Teams and Matrix — with a timeout, no redirects, the target check on every resolved address,
-//! retries with backoff and jitter, pausing and dead letters.
+//! Webhooks: endpoint secrets sealed at rest with AES-256-GCM under a key derived from the
+//! server's passphrase, and delivering one message to one endpoint — signed per Standard
+//! Webhooks, or shaped for Slack, Teams and Matrix — with a timeout, no redirects and the target
+//! check on every resolved address. Retries, pausing and dead letters are the worker's
+//! (`delivery.rs`).
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
-use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use parapet_model::Permission;
 use parapet_notify::retry::Policy;
 use parapet_notify::webhook::Secret;
-use parapet_store::{Attempt, ClaimedDelivery, EndpointFilters};
-use serde::Deserialize;
+use parapet_store::{Attempt, ClaimedDelivery};
 use sha2::Digest;
 use std::time::{Duration, Instant};
 
-use crate::auth::Caller;
-use crate::delivery::failure;
-use crate::error::{ApiError, ApiResult};
-use crate::json::Json;
+use super::delivery::failure;
+use crate::error::ApiError;
 use crate::state::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/webhooks", get(list).post(create))
-        .route("/api/v1/webhooks/{id}/rotate", post(rotate))
-        .route("/api/v1/webhooks/{id}/resume", post(resume))
-        .route("/api/v1/deliveries/dead", get(dead))
-        .route("/api/v1/deliveries/{id}/redeliver", post(redeliver))
-}
 
 /// The key that seals secrets: SHA-256 of a label and the server's passphrase (servers sharing
 /// a database share the passphrase, so each opens what another sealed).
@@ -62,86 +44,44 @@ pub fn open(state: &AppState, sealed: &str) -> Option<String> {
     String::from_utf8(plain).ok()
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EndpointInput {
-    pub url: String,
-    #[serde(default = "standard")]
-    pub format: String,
-    #[serde(default)]
-    pub filters: EndpointFilters,
+/// How an endpoint wants its messages: signed JSON (Standard Webhooks) or a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    Standard,
+    Slack,
+    Teams,
+    Matrix,
 }
 
-fn standard() -> String {
-    "standard".into()
-}
-
-async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
-    Ok(axum::Json(serde_json::json!({"items": state.store.endpoints().await?})))
-}
-
-async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    Json(input): Json<EndpointInput>,
-) -> ApiResult<Response> {
-    caller.require(Permission::PublishDocuments)?;
-    let (endpoint, secret) = register(&state, &caller, &input).await?;
-    // The secret is shown once, here; the server keeps it sealed.
-    let body = serde_json::json!({"endpoint": endpoint, "secret": secret.expose()});
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
-}
-
-/// Checks and registers an endpoint with a new secret (for the API and the console).
-pub(crate) async fn register(
-    state: &AppState,
-    caller: &Caller,
-    input: &EndpointInput,
-) -> ApiResult<(parapet_store::Endpoint, Secret)> {
-    let allow = state.settings.notifications.allow_internal_targets;
-    let url =
-        parapet_notify::target::check_url(&input.url, allow).map_err(|e| ApiError::invalid("url", e.to_string()))?;
-    input.filters.check().map_err(|(field, message)| ApiError::invalid(format!("filters.{field}"), message))?;
-    if !matches!(input.format.as_str(), "standard" | "slack" | "teams" | "matrix") {
-        return Err(ApiError::invalid("format", "standard, slack, teams or matrix"));
+impl WebhookFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Standard => "standard",
+            WebhookFormat::Slack => "slack",
+            WebhookFormat::Teams => "teams",
+            WebhookFormat::Matrix => "matrix",
+        }
     }
-    let secret = Secret::generate();
-    let sealed = seal(state, &secret.expose());
-    let endpoint =
-        state.store.create_endpoint(&caller.actor(), url.as_str(), &input.format, &input.filters, &sealed).await?;
-    Ok((endpoint, secret))
 }
 
-/// A new secret; the old one keeps signing for a day so that receivers can switch.
-async fn rotate(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
-    let secret = Secret::generate();
-    let until = state.clock.now() + time::Duration::days(1);
-    let endpoint =
-        state.store.rotate_endpoint_secret(&caller.actor(), id, &seal(&state, &secret.expose()), until).await?;
-    Ok(axum::Json(serde_json::json!({"endpoint": endpoint, "secret": secret.expose()})))
-}
-
-async fn resume(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
-    caller.require(Permission::PublishDocuments)?;
-    state.store.resume_endpoint(&caller.actor(), id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn dead(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
-    Ok(axum::Json(serde_json::json!({"items": state.store.dead_letters(500).await?})))
-}
-
-async fn redeliver(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
-    caller.require(Permission::PublishDocuments)?;
-    state.store.redeliver(&caller.actor(), id).await?;
-    Ok(StatusCode::ACCEPTED)
+impl std::str::FromStr for WebhookFormat {
+    type Err = ApiError;
+    fn from_str(s: &str) -> Result<WebhookFormat, ApiError> {
+        match s {
+            "standard" => Ok(WebhookFormat::Standard),
+            "slack" => Ok(WebhookFormat::Slack),
+            "teams" => Ok(WebhookFormat::Teams),
+            "matrix" => Ok(WebhookFormat::Matrix),
+            other => Err(ApiError::invalid(
+                "format",
+                format!("unknown format {other:?}; expected standard, slack, teams or matrix"),
+            )),
+        }
+    }
 }
 
 /// The body an endpoint receives: the message with absolute links, or a chat message.
-fn body_for(state: &AppState, format: &str, payload: &serde_json::Value) -> serde_json::Value {
+fn body_for(state: &AppState, format: WebhookFormat, payload: &serde_json::Value) -> serde_json::Value {
     let mut payload = payload.clone();
     if let Some(path) = payload["path"].as_str() {
         payload["url"] = state.url(path).into();
@@ -152,9 +92,9 @@ fn body_for(state: &AppState, format: &str, payload: &serde_json::Value) -> serd
         format!("{kind}: {title} {}", payload["url"].as_str().unwrap_or(""))
     };
     match format {
-        "slack" | "teams" => serde_json::json!({"text": line()}),
-        "matrix" => serde_json::json!({"msgtype": "m.text", "body": line()}),
-        _ => payload,
+        WebhookFormat::Slack | WebhookFormat::Teams => serde_json::json!({"text": line()}),
+        WebhookFormat::Matrix => serde_json::json!({"msgtype": "m.text", "body": line()}),
+        WebhookFormat::Standard => payload,
     }
 }
 
@@ -216,9 +156,11 @@ pub(crate) async fn deliver(
     let Ok(url) = parapet_notify::target::check_url(&endpoint.url, allow) else {
         return failed("the endpoint URL is not allowed".into(), None);
     };
-    let body = body_for(state, &endpoint.format, &delivery.payload).to_string();
+    // An endpoint's format was checked when it was registered.
+    let format = endpoint.format.parse().unwrap_or(WebhookFormat::Standard);
+    let body = body_for(state, format, &delivery.payload).to_string();
     let mut request = client.post(url.as_str()).header("content-type", "application/json");
-    if endpoint.format == "standard" {
+    if format == WebhookFormat::Standard {
         let mut secrets = Vec::new();
         if let Some(secret) = open(state, &endpoint.sealed_secret).and_then(|s| Secret::parse(&s).ok()) {
             secrets.push(secret);

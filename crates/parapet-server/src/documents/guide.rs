@@ -5,11 +5,9 @@
 //! Every page reads `publications` only (published revisions), and a document page renders the
 //! CSAF file as published, so an imported document and one written here look alike.
 
-use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use minijinja::{Value, context};
 use parapet_model::{Document, DocumentKind, Severity};
 use parapet_store::{DocumentQuery, StoreError};
@@ -20,18 +18,20 @@ use time::{Date, OffsetDateTime};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::pages::{PageResult, fmt_time, page, severity_options};
+use crate::extract::Params;
+use crate::render::{PageResult, Pager, fmt_time, page, severity_options};
+use crate::routes::{Routes, get};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/security-updates", get(list))
-        .route("/documents/{id}", get(document))
-        .route("/documents/{id}/osv.json", get(osv))
-        .route("/documents/{id}/cve.json", get(cve_records))
-        .route("/cve/{cve}", get(cve))
-        .route("/releases", get(releases))
-        .route("/releases/{month}", get(release))
+pub fn routes() -> Routes {
+    Routes::new()
+        .page("/security-updates", get(list))
+        .page("/documents/{id}", get(document))
+        .page("/documents/{id}/osv.json", get(osv))
+        .page("/documents/{id}/cve.json", get(cve_records))
+        .page("/cve/{cve}", get(cve))
+        .page("/releases", get(releases))
+        .page("/releases/{month}", get(release))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,7 +84,7 @@ fn row(p: &parapet_model::Publication) -> Value {
     }
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, Query(params): Query<GuideParams>) -> PageResult {
+async fn list(State(state): State<AppState>, caller: Caller, Params(params): Params<GuideParams>) -> PageResult {
     let severity = match params.severity.as_str() {
         "" => None,
         s => Some(s.parse::<Severity>()?),
@@ -107,7 +107,16 @@ async fn list(State(state): State<AppState>, caller: Caller, Query(params): Quer
     };
     let found = state.store.published_documents(&caller.viewer, &query).await?;
     let items: Vec<Value> = found.items.iter().map(row).collect();
-    let pages = (found.total as u32).div_ceil(found.per_page).max(1);
+    let filters = [
+        ("q", params.q.as_str()),
+        ("product", &params.product),
+        ("cve", &params.cve),
+        ("severity", &params.severity),
+        ("kind", &params.kind),
+        ("from", &params.from),
+        ("until", &params.until),
+    ];
+    let pager = Pager::numbered(found.page, found.per_page, found.total, "/security-updates", &filters);
     let months = state.store.release_months(&caller.viewer).await?;
     page(
         &state,
@@ -116,7 +125,7 @@ async fn list(State(state): State<AppState>, caller: Caller, Query(params): Quer
         "Security update guide",
         "guide",
         context! {
-            items, total => found.total, page => found.page, pages,
+            items, total => found.total, paging => pager,
             filter => context! {
                 q => params.q, product => params.product, cve => params.cve, severity => params.severity,
                 kind => params.kind, from => params.from, until => params.until,
@@ -366,12 +375,12 @@ async fn release(State(state): State<AppState>, caller: Caller, Path(month): Pat
         && month[..4].bytes().all(|b| b.is_ascii_digit())
         && month[5..].parse::<u8>().is_ok_and(|m| (1..=12).contains(&m));
     if !valid {
-        return Err(ApiError::not_found("release").into());
+        return Err(ApiError::not_found("release"));
     }
     let query = DocumentQuery { release_month: Some(month.clone()), per_page: 500, ..Default::default() };
     let found = state.store.published_documents(&caller.viewer, &query).await?;
     if found.items.is_empty() {
-        return Err(ApiError::not_found("release").into());
+        return Err(ApiError::not_found("release"));
     }
     let items: Vec<Value> = found.items.iter().map(row).collect();
     let mut cves: Vec<&String> = found.items.iter().flat_map(|p| &p.cves).collect();

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::mail::Mailer;
+use super::mail::Mailer;
 use crate::state::AppState;
 
 /// Deliveries one server keeps in flight.
@@ -43,7 +43,7 @@ pub(crate) fn give_up(started: Instant, error: String, status_code: Option<u16>)
 /// Runs until `stop`, then lets the deliveries in flight finish and records them.
 pub async fn worker(state: AppState, mailer: Option<Arc<Mailer>>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let owner = format!("serve-{}", uuid::Uuid::new_v4().simple());
-    let client = crate::webhooks::client(&state);
+    let client = super::webhooks::client(&state);
     let policy = state.settings.notifications.retry_policy();
     let pause_after = state.settings.notifications.webhook_pause_after.max(1);
     // An attempt takes less than its timeouts, so an expired claim means the server holding it is
@@ -194,7 +194,7 @@ async fn attempt(
     policy: &Policy,
 ) -> Attempt {
     match (delivery.channel.as_str(), mailer) {
-        ("webhook", _) => crate::webhooks::deliver(state, client, delivery, policy).await,
+        ("webhook", _) => super::webhooks::deliver(state, client, delivery, policy).await,
         ("email", Some(mailer)) => mailer.deliver(state, delivery, subscriber, policy).await,
         ("email", None) => failure(
             delivery,

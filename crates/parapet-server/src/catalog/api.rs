@@ -1,41 +1,35 @@
-//! The update catalog over HTTP: browsing and searching it (`/api/v1/catalog/...`), the change
-//! feed downstream Parapet servers replicate from, the catalog file for `parapet scan`, the
-//! sources it is synced from (`/api/v1/sources`), and the scheduler that syncs them.
-//!
-//! The catalog holds only what upstream sources published: nothing of this server's cases or
-//! unpublished documents is in it, so reading it needs no sign-in. Sources (their URLs and keys)
-//! are staff business.
+//! The catalog API: `/api/v1/catalog/...` (public reads, the change feed, the catalog file) and
+//! `/api/v1/sources` (staff).
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use parapet_catalog::SourceSpec;
-use parapet_model::{Permission, Severity};
+use parapet_model::Severity;
 use parapet_store::{CatalogQuery, FeedCursor, UpdateQuery};
 use serde::Deserialize;
 use serde_json::json;
-use std::time::Duration;
 
-use crate::api::Params;
+use super::source_view;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::json::Json;
+use crate::extract::{Json, Params};
+use crate::routes::{Routes, get, post};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/catalog/advisories", get(entries))
-        .route("/api/v1/catalog/advisories/{id}", get(entry))
-        .route("/api/v1/catalog/updates", get(updates))
-        .route("/api/v1/catalog/changes", get(changes))
-        .route("/api/v1/catalog/file", get(file))
-        .route("/api/v1/sources", get(sources).post(add_source))
-        .route("/api/v1/sources/{name}", get(source).put(update_source).delete(remove_source))
-        .route("/api/v1/sources/{name}/sync", post(request_sync))
+pub fn routes() -> Routes {
+    Routes::new()
+        .api("/api/v1/catalog/advisories", get(entries))
+        .api("/api/v1/catalog/advisories/{id}", get(entry))
+        .api("/api/v1/catalog/updates", get(updates))
+        .api("/api/v1/catalog/changes", get(changes))
+        .api("/api/v1/catalog/file", get(file))
+        .api("/api/v1/sources", get(sources).post(add_source))
+        .api("/api/v1/sources/{name}", get(source).put(update_source).delete(remove_source))
+        .api("/api/v1/sources/{name}/sync", post(request_sync))
 }
 
+/// The catalog search's query string, shared with the console's search page.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct EntryParams {
@@ -80,12 +74,11 @@ impl EntryParams {
 }
 
 async fn entries(State(state): State<AppState>, Params(params): Params<EntryParams>) -> ApiResult<impl IntoResponse> {
-    Ok(axum::Json(state.store.catalog_entries(&params.to_query()?).await?))
+    Ok(axum::Json(super::entries(&state, &params.to_query()?).await?))
 }
 
 async fn entry(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
-    let entry = state.store.catalog_entry(&id).await?.ok_or_else(|| ApiError::not_found("catalog entry"))?;
-    Ok(axum::Json(entry))
+    Ok(axum::Json(super::entry(&state, &id).await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -151,8 +144,7 @@ async fn file(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 async fn sources(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::ViewProducts)?;
-    let sources = state.store.sources().await?;
+    let sources = super::sources(&state, &caller).await?;
     Ok(axum::Json(json!({"items": sources.iter().map(source_view).collect::<Vec<_>>()})))
 }
 
@@ -161,46 +153,11 @@ async fn source(
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::ViewProducts)?;
-    let source = state.store.source(&name).await?.ok_or_else(|| ApiError::not_found("source"))?;
-    let runs = state.store.source_runs(source.id, 10).await?;
+    let source = super::source(&state, &caller, &name).await?;
+    let runs = super::runs(&state, &caller, &name, 10).await?;
     let mut view = source_view(&source);
     view["runs"] = serde_json::to_value(&runs).map_err(ApiError::internal)?;
     Ok(axum::Json(view))
-}
-
-/// A source as the API shows it: keys by fingerprint, never their text.
-pub fn source_view(source: &parapet_store::StoredSource) -> serde_json::Value {
-    let spec = &source.spec;
-    let fingerprints = parapet_sync::Keyring::read(&spec.keys).map(|k| k.fingerprints()).unwrap_or_default();
-    json!({
-        "name": spec.name,
-        "kind": spec.kind,
-        "url": spec.url,
-        "interval_minutes": spec.interval_minutes,
-        "products": spec.products,
-        "ecosystems": spec.ecosystems,
-        "keys": fingerprints,
-        "allow_unsigned": spec.allow_unsigned,
-        "suites": spec.suites,
-        "architectures": spec.architectures,
-        "next_run_at": source.next_run_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-        "syncing": source.syncing,
-        "last_run": source.last_run,
-    })
-}
-
-/// Checks a source a client wrote: the rules of [`SourceSpec`], readable keys, and a URL (a path
-/// on the server's disk is for the command line, which runs there).
-pub(crate) fn checked(spec: SourceSpec) -> ApiResult<SourceSpec> {
-    if !parapet_catalog::source::is_http(&spec.url) {
-        return Err(ApiError::invalid("url", "sources added through the API need an http or https URL"));
-    }
-    if let Err(e) = parapet_sync::Keyring::read(&spec.keys) {
-        return Err(ApiError::invalid("keys", e));
-    }
-    spec.validate().map_err(|e| ApiError::invalid("source", e))?;
-    Ok(spec)
 }
 
 async fn add_source(
@@ -208,9 +165,7 @@ async fn add_source(
     caller: Caller,
     Json(spec): Json<SourceSpec>,
 ) -> ApiResult<Response> {
-    caller.require(Permission::ManageSources)?;
-    let spec = checked(spec)?;
-    let source = state.store.add_source(&caller.actor(), &spec).await?;
+    let source = super::add_source(&state, &caller, spec).await?;
     Ok((StatusCode::CREATED, axum::Json(source_view(&source))).into_response())
 }
 
@@ -220,13 +175,7 @@ async fn update_source(
     Path(name): Path<String>,
     Json(spec): Json<SourceSpec>,
 ) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::ManageSources)?;
-    if spec.name != name {
-        return Err(ApiError::invalid("name", "a source cannot be renamed"));
-    }
-    let spec = checked(spec)?;
-    let source = state.store.update_source(&caller.actor(), &spec).await?;
-    Ok(axum::Json(source_view(&source)))
+    Ok(axum::Json(source_view(&super::update_source(&state, &caller, &name, spec).await?)))
 }
 
 async fn remove_source(
@@ -234,51 +183,11 @@ async fn remove_source(
     caller: Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    caller.require(Permission::ManageSources)?;
-    state.store.remove_source(&caller.actor(), &name).await?;
+    super::remove_source(&state, &caller, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Asks for a sync at the scheduler's next pass (on whichever server claims it first).
 async fn request_sync(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<Response> {
-    caller.require(Permission::ManageSources)?;
-    state.store.request_sync(&name).await?;
+    super::request_sync(&state, &caller, &name).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(json!({"queued": name}))).into_response())
-}
-
-/// Syncs due sources until `stop`: each pass claims one due source at a time in the database,
-/// so several servers share the work and never sync the same source at once.
-pub async fn scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let period = Duration::from_secs(state.settings.catalog.check_seconds.max(1));
-    let options = parapet_sync::SyncOptions { owner: parapet_sync::default_owner("serve"), ..Default::default() };
-    let lease_ms = options.lease.as_millis() as i64;
-    loop {
-        loop {
-            match state.store.lease_due_source(&options.owner, lease_ms).await {
-                Ok(Some(lease)) => {
-                    let outcome = tokio::select! {
-                        outcome = parapet_sync::sync_leased(&state.store, lease, &options) => outcome,
-                        _ = stop.wait_for(|s| *s) => return,
-                    };
-                    tracing::info!(
-                        source = %outcome.source,
-                        new = outcome.counts.new,
-                        updated = outcome.counts.updated,
-                        rejected = outcome.counts.rejected,
-                        error = outcome.error.as_deref().unwrap_or(""),
-                        "source synced"
-                    );
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot claim a source to sync");
-                    break;
-                }
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(period) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
 }

@@ -102,7 +102,7 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<Vec<(String, Result<Str
         tracing::info!(post = %slug, "blog post published");
     }
     // Before the documents: a release's own publication must not revise its notice afterwards.
-    crate::advance::run(state).await?;
+    crate::releases::advance::run(state).await?;
     if !state.store.has_due_documents(state.clock.now()).await? {
         return Ok(Vec::new());
     }

@@ -3,11 +3,9 @@
 //! (`/api/v1/briefings`) and on a console page. A changed or cancelled briefing keeps its UID and
 //! gains a sequence number, so subscribers' copies update in place.
 
-use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get};
 use icalendar::{Component, EventLike, EventStatus};
 use minijinja::context;
 use parapet_model::{Briefing, BriefingInput, Permission};
@@ -15,21 +13,19 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::auth::Caller;
+use crate::documents::provider::Served;
 use crate::error::{ApiError, ApiResult};
-use crate::json::Json;
-use crate::pages::{PageResult, fmt_time, page, signed_in};
-use crate::provider::Served;
+use crate::extract::{ConsoleForm, Id, Json, SignedIn};
+use crate::render::{PageResult, fmt_time, page};
+use crate::routes::{Routes, delete, get};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/calendar.ics", get(ics))
-        .route("/api/v1/briefings", get(list).post(create))
-        .route("/api/v1/briefings/{id}", delete(cancel).put(update))
-}
-
-pub fn page_routes() -> Router<AppState> {
-    Router::new().route("/console/briefings", get(console).post(console_create))
+pub fn routes() -> Routes {
+    Routes::new()
+        .file("/calendar.ics", get(ics))
+        .api("/api/v1/briefings", get(list).post(create))
+        .api("/api/v1/briefings/{id}", delete(cancel).put(update))
+        .page("/console/briefings", get(console).post(console_create))
 }
 
 /// Release days shown: the past ones for a quarter, the coming ones for a year.
@@ -116,33 +112,65 @@ async fn list(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(serde_json::json!({"items": briefings})))
 }
 
+// ---- operations ----
+
+/// Briefings are public; scheduling them takes `PublishDocuments`.
+pub(crate) async fn schedule_briefing(state: &AppState, caller: &Caller, input: BriefingInput) -> ApiResult<Briefing> {
+    caller.require(Permission::PublishDocuments)?;
+    Ok(state.store.create_briefing(&caller.actor(), &input.validate()?).await?)
+}
+
+/// A briefing the caller may change: not signed in → 401, no such briefing → 404, not allowed
+/// → 403.
+async fn changeable(state: &AppState, caller: &Caller, id: Id) -> ApiResult<Briefing> {
+    if !caller.is_signed_in() {
+        return Err(ApiError::unauthenticated());
+    }
+    let briefing = state.store.briefing(id.get("briefing")?).await?.ok_or_else(|| ApiError::not_found("briefing"))?;
+    caller.require(Permission::PublishDocuments)?;
+    Ok(briefing)
+}
+
+pub(crate) async fn update_briefing(
+    state: &AppState,
+    caller: &Caller,
+    id: Id,
+    input: BriefingInput,
+) -> ApiResult<Briefing> {
+    let briefing = changeable(state, caller, id).await?;
+    Ok(state.store.update_briefing(&caller.actor(), briefing.id, &input.validate()?).await?)
+}
+
+pub(crate) async fn cancel_briefing(state: &AppState, caller: &Caller, id: Id) -> ApiResult<Briefing> {
+    let briefing = changeable(state, caller, id).await?;
+    Ok(state.store.cancel_briefing(&caller.actor(), briefing.id).await?)
+}
+
+// ---- API and console ----
+
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<BriefingInput>,
 ) -> ApiResult<Response> {
-    caller.require(Permission::PublishDocuments)?;
-    let briefing = state.store.create_briefing(&caller.actor(), &input.validate()?).await?;
+    let briefing = schedule_briefing(&state, &caller, input).await?;
     Ok((StatusCode::CREATED, axum::Json(briefing)).into_response())
 }
 
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    id: Id,
     Json(input): Json<BriefingInput>,
 ) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
-    Ok(axum::Json(state.store.update_briefing(&caller.actor(), id, &input.validate()?).await?))
+    Ok(axum::Json(update_briefing(&state, &caller, id, input).await?))
 }
 
-async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
-    caller.require(Permission::PublishDocuments)?;
-    Ok(axum::Json(state.store.cancel_briefing(&caller.actor(), id).await?))
+async fn cancel(State(state): State<AppState>, caller: Caller, id: Id) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(cancel_briefing(&state, &caller, id).await?))
 }
 
-async fn console(State(state): State<AppState>, caller: Caller) -> PageResult {
-    signed_in(&caller)?;
+async fn console(State(state): State<AppState>, SignedIn(caller): SignedIn) -> PageResult {
     let briefings: Vec<_> = state
         .store
         .briefings(state.clock.now() - Duration::days(30))
@@ -172,7 +200,6 @@ async fn console(State(state): State<AppState>, caller: Caller) -> PageResult {
 
 #[derive(Deserialize)]
 struct BriefingForm {
-    csrf: String,
     title: String,
     /// `YYYY-MM-DDTHH:MM` from a datetime-local field, in UTC.
     starts_at: String,
@@ -182,10 +209,10 @@ struct BriefingForm {
     description: String,
 }
 
-async fn console_create(State(state): State<AppState>, caller: Caller, Form(form): Form<BriefingForm>) -> PageResult {
-    signed_in(&caller)?;
-    caller.require(Permission::PublishDocuments)?;
-    caller.check_csrf(&form.csrf)?;
+async fn console_create(
+    State(state): State<AppState>,
+    ConsoleForm { caller, form }: ConsoleForm<BriefingForm>,
+) -> PageResult {
     let text =
         if form.starts_at.len() == 16 { format!("{}:00Z", form.starts_at) } else { format!("{}Z", form.starts_at) };
     let starts_at = OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
@@ -197,6 +224,6 @@ async fn console_create(State(state): State<AppState>, caller: Caller, Form(form
         join_url: form.join_url,
         description: form.description,
     };
-    state.store.create_briefing(&caller.actor(), &input.validate()?).await?;
+    schedule_briefing(&state, &caller, input).await?;
     Ok(Redirect::to("/console/briefings").into_response())
 }
