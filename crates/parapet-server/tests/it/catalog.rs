@@ -82,7 +82,7 @@ async fn sources_are_managed_by_admins_with_clear_errors() {
 }
 
 /// Syncs the RustSec snapshot into the app's store, as the scheduler would.
-async fn rustsec(app: &TestApp) {
+pub(crate) async fn rustsec(app: &TestApp) {
     let spec = SourceSpec::new("rustsec", SourceType::Osv, shared("osv/rustsec/crates").display().to_string());
     app.state.store.add_source("test", &spec).await.unwrap();
     let outcome = parapet_sync::sync_source(&app.state.store, "rustsec", &Default::default()).await.unwrap();

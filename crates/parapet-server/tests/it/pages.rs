@@ -5,49 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use parapet_model::Role;
 
-use crate::{PASSWORD, Reply, TestApp};
-
-/// The value of `name` in the reply's Set-Cookie headers.
-fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
-    reply
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap().to_owned()))
-}
-
-fn form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
-    Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(body.to_owned()))
-        .unwrap()
-}
-
-fn page(uri: &str, cookie: &str) -> Request<Body> {
-    Request::builder().uri(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()
-}
-
-/// The hidden CSRF field of a rendered form.
-fn csrf_field(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-/// Signs in through the form; returns the session cookie header value.
-async fn sign_in(app: &TestApp, name: &str, password: &str) -> Result<String, Reply> {
-    let login = app.get("/login", None).await;
-    let login_csrf = set_cookie(&login, "parapet_login_csrf").unwrap();
-    let body = format!("name={name}&password={}&csrf={login_csrf}&next=/cases", password.replace(' ', "+"));
-    let reply = app.send(form("/login", &format!("parapet_login_csrf={login_csrf}"), &body)).await;
-    match set_cookie(&reply, "parapet_session") {
-        Some(session) if reply.status == StatusCode::SEE_OTHER => Ok(format!("parapet_session={session}")),
-        _ => Err(reply),
-    }
-}
+use crate::{PASSWORD, TestApp, csrf_field, form, page, set_cookie, sign_in};
 
 #[tokio::test]
 async fn sign_in_csrf_and_throttling() {

@@ -99,6 +99,9 @@ async fn double_opt_in_multipart_mail_preferences_and_one_click_unsubscribe() {
         form(&app, "/subscriptions/confirm", &format!("{alice_id}&{bob_token}")).await.status,
         StatusCode::NOT_FOUND
     );
+    // Both mail templates rendered, strictly: a misspelt variable in them fails here.
+    let rendered = app.state.templates.rendered();
+    assert!(rendered.contains("email/message.txt") && rendered.contains("email/message.html"), "{rendered:?}");
     // Opening the link confirms nothing (mail scanners open links); the button does, once.
     let opened = app.get(&alice_link, None).await;
     assert_eq!(opened.status, StatusCode::OK);
