@@ -22,7 +22,7 @@ pub mod sources;
 pub use error::CatalogError;
 pub use matching::{Index, Installed, Match, MatchKind};
 pub use model::{Advisory, AdvisoryKind, Affected, Catalog, SourceKind, SourceSummary, Status, StoredRange, Update};
-pub use source::{Classification, SourceSpec, SourceType};
+pub use source::{Classification, DocumentProblem, SourceSpec, SourceType, Validation};
 
 /// A package name as the catalog keys it: PyPI names normalised as PEP 503 says (case and runs
 /// of `-`, `_`, `.` do not matter), others as written.

@@ -63,6 +63,51 @@ impl std::str::FromStr for SourceType {
     }
 }
 
+/// How strictly a CSAF source's documents are judged once their hash and signature hold (a bad
+/// hash or signature is always refused).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validation {
+    /// A document that passes the JSON schema enters the catalog; the mandatory tests it fails
+    /// are recorded beside it. A catalog that silently misses a provider's advisories gives
+    /// scans false negatives.
+    #[default]
+    Schema,
+    /// Only documents that pass the schema and every mandatory test.
+    Strict,
+}
+
+impl Validation {
+    pub const ALL: [Validation; 2] = [Validation::Schema, Validation::Strict];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validation::Schema => "schema",
+            Validation::Strict => "strict",
+        }
+    }
+}
+
+impl std::str::FromStr for Validation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Validation, String> {
+        Validation::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown validation {s:?}: expected schema or strict"))
+    }
+}
+
+/// A mandatory CSAF test that a document the catalog took anyway fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentProblem {
+    /// The test's section number, such as `6.1.31`.
+    pub test: String,
+    /// A JSON pointer to the offending element.
+    pub path: String,
+    pub message: String,
+}
+
 /// A configured source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +134,9 @@ pub struct SourceSpec {
     /// Accept documents that carry no signature (a bad signature is refused all the same).
     #[serde(default)]
     pub allow_unsigned: bool,
+    /// CSAF: what a signed, schema-valid document that fails mandatory tests gets.
+    #[serde(default)]
+    pub validation: Validation,
     /// apt: the suites to read (`bookworm-security`); empty reads the suite the URL names.
     #[serde(default)]
     pub suites: Vec<String>,
@@ -111,6 +159,7 @@ impl SourceSpec {
             ecosystems: Vec::new(),
             keys: Vec::new(),
             allow_unsigned: false,
+            validation: Validation::default(),
             suites: Vec::new(),
             architectures: Vec::new(),
             max_document_bytes: 0,
@@ -143,6 +192,9 @@ impl SourceSpec {
         }
         if matches!(self.kind, SourceType::Parapet | SourceType::Apt | SourceType::Csaf) && !is_http(url) {
             return Err(format!("a {} source needs an http or https URL", self.kind));
+        }
+        if self.validation != Validation::default() && self.kind != SourceType::Csaf {
+            return Err(format!("validation = {:?} applies to CSAF sources only", self.validation.as_str()));
         }
         if self.interval_minutes > 60 * 24 * 366 {
             return Err("the interval is longer than a year".to_owned());

@@ -9,7 +9,7 @@
 
 use parapet_catalog::model::Update;
 use parapet_catalog::source::entry_of;
-use parapet_catalog::{Advisory, Catalog, Classification, SourceSpec, SourceSummary};
+use parapet_catalog::{Advisory, Catalog, Classification, DocumentProblem, SourceSpec, SourceSummary};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -65,6 +65,9 @@ pub struct SyncCounts {
     pub rejected: u64,
     /// Records the source withdrew, whose findings are retracted.
     pub withdrawn: u64,
+    /// Documents taken although they fail mandatory CSAF tests (counted in `new`, `updated` or
+    /// `unchanged` too).
+    pub accepted_with_problems: u64,
 }
 
 impl std::ops::AddAssign for SyncCounts {
@@ -74,6 +77,7 @@ impl std::ops::AddAssign for SyncCounts {
         self.unchanged += other.unchanged;
         self.rejected += other.rejected;
         self.withdrawn += other.withdrawn;
+        self.accepted_with_problems += other.accepted_with_problems;
     }
 }
 
@@ -102,6 +106,28 @@ pub struct DocumentState {
     pub modified: String,
     /// The record it gave, if it gave one.
     pub record_id: Option<String>,
+    /// The mandatory CSAF tests it fails, when its source takes such documents.
+    pub problems: Vec<DocumentProblem>,
+}
+
+/// A document its source took although it fails mandatory CSAF tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProblemDocument {
+    pub document: String,
+    pub record_id: Option<String>,
+    pub problems: Vec<DocumentProblem>,
+}
+
+/// Problems as stored: a JSON array, or NULL for none.
+fn problems_column(problems: &[DocumentProblem]) -> Option<String> {
+    (!problems.is_empty()).then(|| serde_json::to_string(problems).unwrap_or_default())
+}
+
+fn read_problems(column: Option<String>) -> Result<Vec<DocumentProblem>, StoreError> {
+    match column {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("document problems: {e}"))),
+    }
 }
 
 /// An advisory as a source gives it.
@@ -195,6 +221,9 @@ pub struct CatalogRecord {
     pub record_id: String,
     pub modified: String,
     pub advisory: Advisory,
+    /// The mandatory CSAF tests the source's document fails, when the source took it anyway.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<DocumentProblem>,
 }
 
 /// A stored update with its place in the supersession chain.
@@ -382,7 +411,7 @@ impl Store {
     pub async fn source_runs(&self, source_id: i64, limit: u32) -> Result<Vec<SyncRun>, StoreError> {
         let rows = sqlx::query::<Any>(
             "SELECT id, started_at, finished_at, outcome, error, new_count, updated_count, unchanged_count, \
-             rejected_count, withdrawn_count FROM catalog_runs WHERE source_id = $1 ORDER BY id DESC LIMIT $2",
+             rejected_count, withdrawn_count, problem_count FROM catalog_runs WHERE source_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(source_id)
         .bind(i64::from(limit))
@@ -413,6 +442,7 @@ impl Store {
                     unchanged: count("unchanged_count")?,
                     rejected: count("rejected_count")?,
                     withdrawn: count("withdrawn_count")?,
+                    accepted_with_problems: count("problem_count")?,
                 },
                 rejections,
             });
@@ -497,20 +527,18 @@ impl Store {
         documents: Option<&[String]>,
     ) -> Result<HashMap<String, DocumentState>, StoreError> {
         let rows = match documents {
-            None => {
-                sqlx::query::<Any>(
-                    "SELECT document, digest, modified, record_id FROM catalog_documents WHERE source_id = $1",
-                )
-                .bind(source_id)
-                .fetch_all(&self.pool)
-                .await?
-            }
+            None => sqlx::query::<Any>(
+                "SELECT document, digest, modified, record_id, problems FROM catalog_documents WHERE source_id = $1",
+            )
+            .bind(source_id)
+            .fetch_all(&self.pool)
+            .await?,
             Some([]) => Vec::new(),
             Some(keys) => {
                 let mut rows = Vec::new();
                 for chunk in keys.chunks(500) {
                     let sql = format!(
-                        "SELECT document, digest, modified, record_id FROM catalog_documents WHERE source_id = $1 AND document IN ({})",
+                        "SELECT document, digest, modified, record_id, problems FROM catalog_documents WHERE source_id = $1 AND document IN ({})",
                         placeholders(2, chunk.len())
                     );
                     let mut query = sqlx::query::<Any>(&sql).bind(source_id);
@@ -529,10 +557,45 @@ impl Store {
                     digest: row.try_get("digest")?,
                     modified: row.try_get("modified")?,
                     record_id: row.try_get("record_id")?,
+                    problems: read_problems(row.try_get("problems")?)?,
                 };
                 Ok((state.document.clone(), state))
             })
             .collect()
+    }
+
+    /// The source's documents taken although they fail mandatory CSAF tests, by name, at most
+    /// `limit`, with how many there are in all.
+    pub async fn problem_documents(
+        &self,
+        source_id: i64,
+        limit: u32,
+    ) -> Result<(Vec<ProblemDocument>, u64), StoreError> {
+        let total: i64 = sqlx::query_scalar::<Any, i64>(
+            "SELECT COUNT(*) FROM catalog_documents WHERE source_id = $1 AND problems IS NOT NULL",
+        )
+        .bind(source_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query::<Any>(
+            "SELECT document, record_id, problems FROM catalog_documents WHERE source_id = $1 AND problems IS NOT NULL \
+             ORDER BY document LIMIT $2",
+        )
+        .bind(source_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let documents = rows
+            .iter()
+            .map(|row| {
+                Ok(ProblemDocument {
+                    document: row.try_get("document")?,
+                    record_id: row.try_get("record_id")?,
+                    problems: read_problems(row.try_get("problems")?)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((documents, total.max(0) as u64))
     }
 
     /// The IDs of the source's live records.
@@ -682,15 +745,17 @@ impl Store {
         }
         for state in &batch.documents {
             sqlx::query::<Any>(
-                "INSERT INTO catalog_documents (source_id, document, digest, modified, record_id) VALUES ($1, $2, $3, $4, $5) \
+                "INSERT INTO catalog_documents (source_id, document, digest, modified, record_id, problems) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (source_id, document) DO UPDATE SET digest = excluded.digest, modified = excluded.modified, \
-                 record_id = excluded.record_id",
+                 record_id = excluded.record_id, problems = excluded.problems",
             )
             .bind(source_id)
             .bind(&state.document)
             .bind(&state.digest)
             .bind(&state.modified)
             .bind(&state.record_id)
+            .bind(problems_column(&state.problems))
             .execute(&mut *tx)
             .await?;
         }
@@ -725,7 +790,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query::<Any>(
             "UPDATE catalog_runs SET finished_at = $1, outcome = $2, error = $3, new_count = $4, updated_count = $5, \
-             unchanged_count = $6, rejected_count = $7, withdrawn_count = $8 WHERE id = $9",
+             unchanged_count = $6, rejected_count = $7, withdrawn_count = $8, problem_count = $9 WHERE id = $10",
         )
         .bind(now)
         .bind(if error.is_some() { "failed" } else { "ok" })
@@ -735,6 +800,7 @@ impl Store {
         .bind(counts.unchanged as i64)
         .bind(counts.rejected as i64)
         .bind(counts.withdrawn as i64)
+        .bind(counts.accepted_with_problems as i64)
         .bind(lease.run_id)
         .execute(&mut *tx)
         .await?;
@@ -894,7 +960,9 @@ impl Store {
 
     async fn records_where(&self, condition: &str, value: &str) -> Result<Vec<CatalogRecord>, StoreError> {
         let rows = sqlx::query::<Any>(&format!(
-            "SELECT s.name, r.record_id, r.modified, r.body FROM catalog_records r \
+            "SELECT s.name, r.record_id, r.modified, r.body, \
+             (SELECT d.problems FROM catalog_documents d WHERE d.source_id = r.source_id AND d.record_id = r.record_id \
+              AND d.problems IS NOT NULL ORDER BY d.document LIMIT 1) AS problems FROM catalog_records r \
              JOIN catalog_sources s ON s.id = r.source_id WHERE r.body IS NOT NULL AND {condition} \
              ORDER BY s.name, r.record_id"
         ))
@@ -910,6 +978,7 @@ impl Store {
                     modified: row.try_get("modified")?,
                     advisory: serde_json::from_str(&body)
                         .map_err(|e| StoreError::Corrupt(format!("catalog record: {e}")))?,
+                    problems: read_problems(row.try_get("problems")?)?,
                 })
             })
             .collect()

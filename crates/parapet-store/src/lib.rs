@@ -28,8 +28,8 @@ pub use backend::Backend;
 pub use cases::{Attachment, CaseCounts, CaseQuery, CaseSort, Message, NewAttachment, NewCase};
 pub use catalog::{
     CatalogBatch, CatalogEntry, CatalogQuery, CatalogRecord, CatalogUpdate, ChangeFeed, DocumentState, FeedCursor,
-    LeaseError, RecordChange, RecordFeedItem, Rejection, SourceLease, StoredSource, SyncCounts, SyncRun, UpdateChange,
-    UpdateFeedItem, UpdateQuery,
+    LeaseError, ProblemDocument, RecordChange, RecordFeedItem, Rejection, SourceLease, StoredSource, SyncCounts,
+    SyncRun, UpdateChange, UpdateFeedItem, UpdateQuery,
 };
 pub use documents::{DocumentQuery, Prepare, Schedule, StoredDocument, StoredKey};
 pub use error::StoreError;

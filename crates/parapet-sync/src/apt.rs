@@ -138,6 +138,7 @@ async fn sync_suite(context: &mut Context<'_>, base: &str, suite: &str, keys: &K
                 digest: file.sha256.clone(),
                 modified: release.date.clone(),
                 record_id: None,
+                problems: Vec::new(),
             };
             let per_batch = context.options.batch_size.max(1) * 10;
             let mut chunks = updates.chunks(per_batch).peekable();

@@ -6,6 +6,7 @@
 use crate::{Context, Keyring, SyncError, fetch::Fetcher, sha256_hex};
 use futures_util::StreamExt;
 use parapet_catalog::sources::{self, Record};
+use parapet_catalog::{DocumentProblem, Validation};
 use parapet_store::{CatalogBatch, DocumentState, RecordChange};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -321,6 +322,13 @@ pub(crate) async fn sync(context: &mut Context<'_>) -> Result<(), SyncError> {
                 match outcome {
                     Outcome::Taken(taken) => {
                         let (state, record) = *taken;
+                        if let Some(first) = state.problems.first() {
+                            tracing::info!(
+                                source = %context.spec().name, document = %state.document, test = first.test,
+                                problems = state.problems.len(), "document taken with problems"
+                            );
+                            context.counts.accepted_with_problems += 1;
+                        }
                         next.documents.push(state);
                         next.records.extend(record);
                     }
@@ -449,7 +457,13 @@ fn check(
     }
     let text = String::from_utf8(body).map_err(|_| "the document is not UTF-8".to_owned())?;
     let report = parapet_csaf::validate_str(&text)?;
-    if let Some(first) = report.errors.first() {
+    // The schema is what the catalog's reader relies on; the mandatory tests are about the
+    // quality of what the provider wrote, and a signed document is the provider's word.
+    let refused: Vec<&parapet_csaf::Problem> = match spec.validation {
+        Validation::Strict => report.errors.iter().collect(),
+        Validation::Schema => report.errors.iter().filter(|p| p.test == "schema").collect(),
+    };
+    if let Some(first) = refused.first() {
         return Err(format!(
             "fails CSAF test {} at {}: {}{}",
             first.test,
@@ -461,6 +475,11 @@ fn check(
             }
         ));
     }
+    let problems: Vec<DocumentProblem> = report
+        .errors
+        .iter()
+        .map(|p| DocumentProblem { test: p.test.to_owned(), path: p.path.clone(), message: p.message.clone() })
+        .collect();
     let record = match sources::csaf::parse(&text)? {
         Record::Advisory { advisory, .. } if spec.keeps(&advisory) => {
             let modified = serde_json::from_str::<Value>(&text)
@@ -472,7 +491,7 @@ fn check(
         _ => None,
     };
     let record_id = record.as_ref().map(|r: &RecordChange| r.record_id.clone());
-    let state = DocumentState { document: document.to_owned(), digest, modified: time, record_id };
+    let state = DocumentState { document: document.to_owned(), digest, modified: time, record_id, problems };
     Ok((state, record))
 }
 

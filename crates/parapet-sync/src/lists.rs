@@ -144,5 +144,6 @@ fn finish(batch: &mut CatalogBatch, name: &str, digest: &str, gone: &[String]) {
         digest: digest.to_owned(),
         modified: String::new(),
         record_id: None,
+        problems: Vec::new(),
     });
 }

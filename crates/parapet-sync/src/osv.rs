@@ -144,7 +144,8 @@ fn parse(raw: Raw, known: Option<&DocumentState>, spec: &parapet_catalog::Source
             }
         }
     };
-    let state = DocumentState { document: raw.name, digest, modified, record_id: Some(record_id) };
+    let state =
+        DocumentState { document: raw.name, digest, modified, record_id: Some(record_id), problems: Vec::new() };
     Parsed::Taken(Box::new((state, change)))
 }
 

@@ -155,8 +155,10 @@ async fn source(
 ) -> ApiResult<impl IntoResponse> {
     let source = super::source(&state, &caller, &name).await?;
     let runs = super::runs(&state, &caller, &name, 10).await?;
+    let (problems, total) = super::problems(&state, &caller, &name, 100).await?;
     let mut view = source_view(&source);
     view["runs"] = serde_json::to_value(&runs).map_err(ApiError::internal)?;
+    view["accepted_with_problems"] = json!({"total": total, "documents": problems});
     Ok(axum::Json(view))
 }
 

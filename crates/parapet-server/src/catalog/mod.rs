@@ -13,7 +13,7 @@ mod scheduler;
 
 use parapet_catalog::SourceSpec;
 use parapet_model::Permission;
-use parapet_store::{CatalogEntry, CatalogQuery, Page, StoredSource, SyncRun};
+use parapet_store::{CatalogEntry, CatalogQuery, Page, ProblemDocument, StoredSource, SyncRun};
 use serde_json::json;
 
 use crate::auth::Caller;
@@ -44,6 +44,18 @@ pub(crate) async fn source(state: &AppState, caller: &Caller, name: &str) -> Api
 pub(crate) async fn runs(state: &AppState, caller: &Caller, name: &str, limit: u32) -> ApiResult<Vec<SyncRun>> {
     let source = source(state, caller, name).await?;
     Ok(state.store.source_runs(source.id, limit).await?)
+}
+
+/// The source's documents taken although they fail mandatory CSAF tests (at most `limit`), and
+/// how many there are.
+pub(crate) async fn problems(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    limit: u32,
+) -> ApiResult<(Vec<ProblemDocument>, u64)> {
+    let source = source(state, caller, name).await?;
+    Ok(state.store.problem_documents(source.id, limit).await?)
 }
 
 /// A source the caller may change.
@@ -110,6 +122,7 @@ pub fn source_view(source: &StoredSource) -> serde_json::Value {
         "ecosystems": spec.ecosystems,
         "keys": fingerprints,
         "allow_unsigned": spec.allow_unsigned,
+        "validation": spec.validation,
         "suites": spec.suites,
         "architectures": spec.architectures,
         "next_run_at": source.next_run_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),

@@ -111,7 +111,10 @@ async fn entry(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(i
                     }
                 })
                 .collect();
-            context! { source => record.source, modified => record.modified, advisory => record.advisory, affected }
+            context! {
+                source => record.source, modified => record.modified, advisory => record.advisory, affected,
+                problems => record.problems,
+            }
         })
         .collect();
     let view = context! {
@@ -136,6 +139,7 @@ fn run_view(run: &SyncRun) -> Value {
         unchanged => run.counts.unchanged,
         rejected => run.counts.rejected,
         withdrawn => run.counts.withdrawn,
+        accepted_with_problems => run.counts.accepted_with_problems,
         rejections => run.rejections,
     }
 }
@@ -173,6 +177,7 @@ async fn sources(State(state): State<AppState>, SignedIn(caller): SignedIn) -> P
 async fn source(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(name): Path<String>) -> PageResult {
     let source = super::source(&state, &caller, &name).await?;
     let runs: Vec<Value> = super::runs(&state, &caller, &name, 10).await?.iter().map(run_view).collect();
+    let (problems, problem_total) = super::problems(&state, &caller, &name, 100).await?;
     let view = super::source_view(&source);
     page(
         &state,
@@ -183,6 +188,8 @@ async fn source(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(
         context! {
             source => view,
             runs,
+            problems,
+            problem_total,
             schedule => schedule(source.spec.interval_minutes),
             can_manage => caller.viewer.can(Permission::ManageSources),
         },
@@ -200,6 +207,8 @@ struct SourceForm {
     key: String,
     #[serde(default)]
     allow_unsigned: Option<String>,
+    #[serde(default)]
+    validation: String,
 }
 
 async fn add_source(
@@ -210,6 +219,9 @@ async fn add_source(
     let mut spec = SourceSpec::new(form.name.trim(), kind, form.url.trim());
     spec.interval_minutes = form.interval_minutes;
     spec.allow_unsigned = form.allow_unsigned.is_some();
+    if !form.validation.is_empty() {
+        spec.validation = form.validation.parse().map_err(|e: String| ApiError::invalid("validation", e))?;
+    }
     if !form.key.trim().is_empty() {
         spec.keys.push(form.key.trim().to_owned());
     }

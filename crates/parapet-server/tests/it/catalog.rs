@@ -166,3 +166,65 @@ async fn the_running_server_syncs_a_due_source() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A CSAF source whose documents fail mandatory tests: what it took anyway is listed on its
+/// status page, in the API and on the catalog entry.
+#[tokio::test]
+async fn documents_taken_with_problems_are_shown_wherever_the_source_is() {
+    use parapet_catalog::DocumentProblem;
+    use parapet_store::{CatalogBatch, DocumentState, RecordChange};
+    let app = TestApp::new().await;
+    let analyst = app.user("ana", Role::Analyst).await;
+    let admin = app.user("root", Role::Admin).await;
+    let spec = json!({"name": "vendor", "kind": "csaf", "url": "https://csaf.example/provider-metadata.json"});
+    let created = app.post("/api/v1/sources", Some(&admin), spec).await;
+    assert_eq!(created.json()["validation"], "schema", "the default");
+    let strict = json!({"name": "strict", "kind": "csaf", "url": "https://csaf.example/", "validation": "strict"});
+    assert_eq!(app.post("/api/v1/sources", Some(&admin), strict).await.json()["validation"], "strict");
+    let bad = json!({"name": "bad", "kind": "osv", "url": "https://osv.example/all.zip", "validation": "strict"});
+    let refused = app.post("/api/v1/sources", Some(&admin), bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("applies to CSAF sources only"), "{}", refused.text());
+
+    // A sync's batch, as the CSAF consumer writes it for a document that fails 6.1.31.
+    let lease = app.state.store.lease_source("vendor", "test", 60_000).await.unwrap().unwrap();
+    let problem = DocumentProblem {
+        test: "6.1.31".into(),
+        path: "/product_tree/branches/0/branches/0/name".into(),
+        message: "<b>vers:all/*</b> is a version range".into(),
+    };
+    let text = std::fs::read_to_string(shared("csaf/provider-cisa/OT/white/2024/icsa-24-200-01.json")).unwrap();
+    let parapet_catalog::sources::Record::Advisory { advisory, .. } =
+        parapet_catalog::sources::csaf::parse(&text).unwrap()
+    else {
+        panic!("a CSAF advisory")
+    };
+    let id = advisory.id.clone();
+    let batch = CatalogBatch {
+        documents: vec![DocumentState {
+            document: "https://csaf.example/white/2024/icsa-24-200-01.json".into(),
+            digest: "d".into(),
+            modified: String::new(),
+            record_id: Some(id.clone()),
+            problems: vec![problem],
+        }],
+        records: vec![RecordChange { record_id: id.clone(), advisory, modified: String::new() }],
+        ..CatalogBatch::default()
+    };
+    let mut counts = app.state.store.apply_batch(&lease, &batch).await.unwrap().unwrap();
+    counts.accepted_with_problems = 1;
+    app.state.store.finish_run(&lease, counts, &[], None).await.unwrap();
+
+    let shown = app.get("/api/v1/sources/vendor", Some(&analyst)).await.json();
+    assert_eq!(shown["accepted_with_problems"]["total"], 1);
+    assert_eq!(shown["accepted_with_problems"]["documents"][0]["problems"][0]["test"], "6.1.31");
+    assert_eq!(shown["runs"][0]["accepted_with_problems"], 1);
+    let page = app.get("/console/sources/vendor", Some(&analyst)).await.text();
+    assert!(page.contains("Taken with problems") && page.contains("6.1.31"), "{page}");
+    assert!(page.contains("&lt;b&gt;vers:all") && !page.contains("<b>vers"), "escaped: {page}");
+    assert!(page.contains("1 taken with problems"), "the run says so");
+    let entry = app.get(&format!("/api/v1/catalog/advisories/{id}"), None).await.json();
+    assert_eq!(entry["records"][0]["problems"][0]["test"], "6.1.31");
+    let entry_page = app.get(&format!("/console/catalog/{id}"), Some(&analyst)).await.text();
+    assert!(entry_page.contains("fails mandatory CSAF tests") && entry_page.contains("6.1.31"), "{entry_page}");
+}

@@ -3,7 +3,7 @@
 //! change feed replicas read.
 
 use parapet_catalog::model::{AdvisoryKind, Affected, SourceKind, Status, Update};
-use parapet_catalog::{Advisory, Classification, SourceSpec, SourceType};
+use parapet_catalog::{Advisory, Classification, DocumentProblem, SourceSpec, SourceType};
 use parapet_model::Severity;
 use parapet_store::{
     CatalogBatch, CatalogQuery, DocumentState, FeedCursor, LeaseError, RecordChange, StoreError, UpdateChange,
@@ -13,7 +13,12 @@ use time::macros::datetime;
 
 use crate::{TestStore, on_both};
 
-on_both!(leases_batches_and_idempotence, entries_merge_aliases_and_search, updates_supersede_and_the_feed_replays);
+on_both!(
+    leases_batches_and_idempotence,
+    entries_merge_aliases_and_search,
+    updates_supersede_and_the_feed_replays,
+    documents_taken_with_problems
+);
 
 fn advisory(id: &str, aliases: &[&str], ecosystem: &str, package: &str, severity: Option<Severity>) -> Advisory {
     Advisory {
@@ -47,7 +52,50 @@ fn state(document: &str, digest: &str) -> DocumentState {
         digest: digest.to_owned(),
         modified: String::new(),
         record_id: Some(document.to_owned()),
+        problems: Vec::new(),
     }
+}
+
+async fn documents_taken_with_problems(store: TestStore) {
+    let spec = SourceSpec::new("cisa", SourceType::Csaf, "https://csaf.example");
+    let source = store.add_source("admin", &spec).await.unwrap();
+    let lease = store.lease_source("cisa", "server-a", 60_000).await.unwrap().unwrap();
+    let problem = DocumentProblem {
+        test: "6.1.31".into(),
+        path: "/product_tree/branches/0/name".into(),
+        message: "the version name \"vers:all/*\" is a version range".into(),
+    };
+    let mut flawed = state("A", "d1");
+    flawed.problems = vec![problem.clone()];
+    let batch = CatalogBatch {
+        documents: vec![flawed.clone(), state("B", "d2")],
+        records: vec![
+            record(advisory("A", &["CVE-2026-7"], "cpe", "widget", None)),
+            record(advisory("B", &[], "cpe", "gadget", None)),
+        ],
+        ..CatalogBatch::default()
+    };
+    let mut counts = store.apply_batch(&lease, &batch).await.unwrap().unwrap();
+    counts.accepted_with_problems = 1;
+    store.finish_run(&lease, counts, &[], None).await.unwrap();
+
+    let (documents, total) = store.problem_documents(source.id, 10).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!((documents[0].document.as_str(), documents[0].problems.clone()), ("A", vec![problem.clone()]));
+    assert_eq!(store.document_states(source.id, None).await.unwrap()["A"], flawed);
+    // The entry shows them beside its record; a clean record shows none.
+    let entry = store.catalog_entry("CVE-2026-7").await.unwrap().unwrap();
+    assert_eq!(entry.records[0].problems, vec![problem]);
+    assert!(store.catalog_entry("B").await.unwrap().unwrap().records[0].problems.is_empty());
+    let runs = store.source_runs(source.id, 1).await.unwrap();
+    assert_eq!(runs[0].counts.accepted_with_problems, 1);
+
+    // Fixed at the source: the next version of the document has none, and the list empties.
+    let lease = store.lease_source("cisa", "server-a", 60_000).await.unwrap().unwrap();
+    let fixed = CatalogBatch { documents: vec![state("A", "d3")], ..CatalogBatch::default() };
+    store.apply_batch(&lease, &fixed).await.unwrap().unwrap();
+    assert_eq!(store.problem_documents(source.id, 10).await.unwrap().1, 0);
+    assert!(store.catalog_entry("CVE-2026-7").await.unwrap().unwrap().records[0].problems.is_empty());
 }
 
 async fn leases_batches_and_idempotence(store: TestStore) {

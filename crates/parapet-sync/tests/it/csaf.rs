@@ -152,18 +152,13 @@ const TWO: &str = "\"csaf_files/OT/white/2024/icsa-24-200-01.json\",\"2024-07-18
                    \"csaf_files/OT/white/2024/icsma-24-254-01.json\",\"2024-09-10T06:00:00Z\"\n";
 
 const TAMPERED: &str = "OT/white/2024/icsa-24-004-01.json";
-const FOREIGN: &str = "OT/white/2024/icsa-24-004-02.json";
 
 #[tokio::test]
 async fn cisa_provider_syncs_completely_rejects_tampering_and_a_second_sync_writes_nothing() {
     let root = shared("csaf/provider-cisa");
     let original = std::fs::read(root.join(TAMPERED)).unwrap();
     let tampered = String::from_utf8(original).unwrap().replacen("\"title\": \"", "\"title\": \"Not ", 1).into_bytes();
-    let changes = Changes {
-        tampered: HashMap::from([(TAMPERED.to_owned(), tampered)]),
-        foreign_signature: vec![FOREIGN.to_owned()],
-        ..Changes::default()
-    };
+    let changes = Changes { tampered: HashMap::from([(TAMPERED.to_owned(), tampered)]), ..Changes::default() };
     let (server, key) = start(changes).await;
     let store = store().await;
 
@@ -181,33 +176,57 @@ async fn cisa_provider_syncs_completely_rejects_tampering_and_a_second_sync_writ
     assert_eq!(listed.len(), 2383);
     let invalid: Vec<&String> = listed
         .iter()
-        .filter(|path| *path != TAMPERED && *path != FOREIGN)
+        .filter(|path| *path != TAMPERED)
         .filter(|path| {
             let text = std::fs::read_to_string(root.join(path)).unwrap();
             !parapet_csaf::validate_str(&text).unwrap().is_valid()
         })
         .collect();
 
+    // They are signed and schema-valid: under the default validation they go in, with the
+    // tests they fail recorded; only the tampered one is refused.
+    assert_eq!(invalid.len(), 176, "CISA's documents that fail mandatory tests");
     let outcome = add_and_sync(&store.store, spec("cisa", &server.url, &key)).await;
     assert_eq!(outcome.error, None);
     let counts = outcome.counts;
-    assert_eq!(counts.new + counts.updated + counts.rejected, 2383, "{counts:?}");
-    assert_eq!(counts.rejected as usize, invalid.len() + 2, "{counts:?}");
+    assert_eq!((counts.new + counts.updated, counts.rejected), (2382, 1), "{counts:?}");
+    assert_eq!(counts.accepted_with_problems, 176, "{counts:?}");
+    assert_eq!(outcome.rejections.len(), 1);
+    assert_eq!(outcome.rejections[0].document, format!("{}/csaf_files/{TAMPERED}", server.url));
+    assert!(outcome.rejections[0].reason.contains("SHA-512 hash does not match"), "{:?}", outcome.rejections);
+    let source = store.store.source("cisa").await.unwrap().unwrap();
+    let (problems, total) = store.store.problem_documents(source.id, 1000).await.unwrap();
+    assert_eq!(total, 176);
+    let listed_with_problems: Vec<String> =
+        problems.iter().map(|p| p.document.rsplit_once("/csaf_files/").unwrap().1.to_owned()).collect();
+    let mut expected: Vec<String> = invalid.iter().map(|p| p.to_string()).collect();
+    expected.sort();
+    assert_eq!(listed_with_problems, expected, "the documents taken with problems are the invalid ones");
+    for document in &problems {
+        assert!(!document.problems.is_empty() && document.problems.iter().all(|p| p.test.starts_with("6.1.")));
+        // The catalog entry shows them too.
+        let record = document.record_id.as_deref().expect("a CSAF document gives a record");
+        let entry = store.store.catalog_entry(record).await.unwrap().expect("taken into the catalog");
+        let shown = entry.records.iter().find(|r| r.record_id == record).unwrap();
+        assert_eq!(shown.problems, document.problems);
+    }
+    println!(
+        "CISA: {} new, {} updated, {} rejected, {} taken with problems",
+        counts.new, counts.updated, counts.rejected, counts.accepted_with_problems
+    );
+
+    // Strict validation refuses them as well (in a catalog of its own).
+    let mut strict = spec("cisa-strict", &server.url, &key);
+    strict.validation = parapet_catalog::Validation::Strict;
+    let strict_store = crate::store().await;
+    let judged = add_and_sync(&strict_store.store, strict).await;
+    assert_eq!((judged.counts.rejected, judged.counts.accepted_with_problems), (177, 0), "{:?}", judged.counts);
     let reason = |path: &str| {
-        outcome.rejections.iter().find(|r| r.document.ends_with(path)).map(|r| r.reason.clone()).unwrap_or_default()
+        judged.rejections.iter().find(|r| r.document.ends_with(path)).map(|r| r.reason.clone()).unwrap_or_default()
     };
-    assert!(reason(TAMPERED).contains("SHA-512 hash does not match"), "{}", reason(TAMPERED));
-    assert!(reason(FOREIGN).contains("OpenPGP signature"), "{}", reason(FOREIGN));
     for path in &invalid {
         assert!(reason(path).starts_with("fails CSAF test "), "{path}: {}", reason(path));
     }
-    println!(
-        "CISA: {} new, {} updated, {} rejected ({} fail validation)",
-        counts.new,
-        counts.updated,
-        counts.rejected,
-        invalid.len()
-    );
 
     // The catalog knows the documents, by their IDs and by CVE.
     let entry = store.store.catalog_entry("ICSA-24-298-03").await.unwrap().expect("a CISA advisory by its ID");
@@ -216,8 +235,7 @@ async fn cisa_provider_syncs_completely_rejects_tampering_and_a_second_sync_writ
     let by_cve = store.store.catalog_entry(&cve).await.unwrap().unwrap();
     assert!(by_cve.records.iter().any(|r| r.record_id == "ICSA-24-298-03"));
     assert!(store.store.catalog_entry("ICSA-24-004-01").await.unwrap().is_none(), "the tampered document is not in");
-    let source = store.store.source("cisa").await.unwrap().unwrap();
-    let run = source.last_run.unwrap();
+    let run = store.store.source("cisa").await.unwrap().unwrap().last_run.unwrap();
     assert_eq!((run.outcome.as_str(), run.counts), ("ok", counts));
     assert_eq!(run.rejections.len(), counts.rejected as usize);
 
@@ -240,6 +258,15 @@ async fn discovery_through_security_txt_and_unsigned_documents() {
     let outcome = add_and_sync(&store.store, spec("small", &server.url, &key)).await;
     assert_eq!(outcome.error, None, "the metadata is found through security.txt");
     assert_eq!((outcome.counts.new, outcome.counts.rejected), (2, 0), "{:?}", outcome.rejections);
+    // A document signed by a key the provider does not list is refused, whatever the validation.
+    let foreign = format!("OT/white/{}", VALID[1]);
+    let changes =
+        Changes { changes_csv: Some(TWO.to_owned()), foreign_signature: vec![foreign.clone()], ..Changes::default() };
+    let (signed_elsewhere, key) = start(changes).await;
+    let outcome = add_and_sync(&store.store, spec("foreign", &signed_elsewhere.url, &key)).await;
+    assert_eq!((outcome.counts.new, outcome.counts.rejected), (1, 1), "{:?}", outcome.rejections);
+    assert!(outcome.rejections[0].document.ends_with(&foreign));
+    assert!(outcome.rejections[0].reason.contains("OpenPGP signature"), "{:?}", outcome.rejections);
     // Unsigned: a source that allows unsigned documents takes a document without a signature,
     // but never one with a bad signature.
     let mut unsigned = SourceSpec::new("unsigned", SourceType::Csaf, &server.url);
@@ -247,6 +274,7 @@ async fn discovery_through_security_txt_and_unsigned_documents() {
     unsigned.keys = vec![SigningKey::generate("Other <o@example.com>", "pw").unwrap().armored_public().unwrap()];
     let outcome = add_and_sync(&store.store, unsigned).await;
     assert_eq!(outcome.counts.rejected, 2, "a signature by an untrusted key is refused even when unsigned is allowed");
+    assert!(outcome.rejections.iter().all(|r| r.reason.contains("OpenPGP signature")), "{:?}", outcome.rejections);
     let provider = parapet_sync::csaf::discover(&parapet_sync::Fetcher::new(Default::default()).unwrap(), &server.url)
         .await
         .unwrap();

@@ -80,6 +80,11 @@ pub struct AddArgs {
     /// Accept documents without a signature or hash file (a bad one is refused all the same).
     #[arg(long)]
     allow_unsigned: bool,
+    /// csaf: `schema` takes signed, schema-valid documents that fail mandatory CSAF tests and
+    /// records the tests they fail; `strict` refuses them. Bad hashes and signatures are always
+    /// refused.
+    #[arg(long, value_name = "POLICY", default_value = "schema", value_parser = ["schema", "strict"])]
+    validation: String,
     /// Sync every this many minutes while a server runs; 0 syncs only when asked.
     #[arg(long, value_name = "MINUTES", default_value_t = 0)]
     interval: u32,
@@ -152,6 +157,7 @@ async fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
         spec.keys.push(key);
     }
     spec.allow_unsigned = args.allow_unsigned;
+    spec.validation = args.validation.parse().map_err(anyhow::Error::msg)?;
     spec.interval_minutes = args.interval;
     spec.products = args.product;
     spec.ecosystems = args.ecosystem;
@@ -200,10 +206,12 @@ async fn show(name: &str, runs: u32, format: Format, data: super::DataArgs) -> a
     let store = data.open(&data.settings()?).await?;
     let source = store.source(name).await?.with_context(|| format!("no source named {name:?}"))?;
     let history = store.source_runs(source.id, runs).await?;
+    let (problems, problem_total) = store.problem_documents(source.id, PROBLEMS_SHOWN).await?;
     let mut out = std::io::stdout().lock();
     if format == Format::Json {
         let mut value = parapet_server::catalog::source_view(&source);
         value["runs"] = serde_json::to_value(history.iter().map(run_json).collect::<Vec<_>>())?;
+        value["accepted_with_problems"] = serde_json::json!({"total": problem_total, "documents": problems});
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -221,11 +229,29 @@ async fn show(name: &str, runs: u32, format: Format, data: super::DataArgs) -> a
         spec.keys.len(),
         if spec.allow_unsigned { "accepted" } else { "refused" }
     )?;
+    if spec.kind == parapet_catalog::SourceType::Csaf {
+        writeln!(out, "  validation: {}", spec.validation.as_str())?;
+    }
     if !spec.products.is_empty() || !spec.ecosystems.is_empty() {
         writeln!(out, "  filters: products {:?}, ecosystems {:?}", spec.products, spec.ecosystems)?;
     }
     if let Some(owner) = &source.syncing {
         writeln!(out, "  syncing now: {owner}")?;
+    }
+    if problem_total > 0 {
+        writeln!(out, "\n  {problem_total} documents taken although they fail mandatory CSAF tests:")?;
+        for document in &problems {
+            for problem in &document.problems {
+                writeln!(out, "    {}: {} at {}: {}", document.document, problem.test, problem.path, problem.message)?;
+            }
+        }
+        if problem_total > u64::from(PROBLEMS_SHOWN) {
+            writeln!(
+                out,
+                "    … and {} more (--format json lists {PROBLEMS_SHOWN})",
+                problem_total - u64::from(PROBLEMS_SHOWN)
+            )?;
+        }
     }
     for run in &history {
         writeln!(out, "\n  {}", run_line(Some(run)))?;
@@ -236,6 +262,9 @@ async fn show(name: &str, runs: u32, format: Format, data: super::DataArgs) -> a
     Ok(ExitCode::SUCCESS)
 }
 
+/// How many documents with problems `source show` lists.
+const PROBLEMS_SHOWN: u32 = 50;
+
 fn run_line(run: Option<&SyncRun>) -> String {
     let Some(run) = run else { return "never synced".to_owned() };
     let when = run.started_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
@@ -245,6 +274,9 @@ fn run_line(run: Option<&SyncRun>) -> String {
         "{when} {} in {duration}: {} new, {} updated, {} unchanged, {} rejected, {} withdrawn",
         run.outcome, counts.new, counts.updated, counts.unchanged, counts.rejected, counts.withdrawn
     );
+    if counts.accepted_with_problems > 0 {
+        line.push_str(&format!(" ({} taken with problems)", counts.accepted_with_problems));
+    }
     if let Some(error) = &run.error {
         line.push_str(&format!(" — {error}"));
     }
@@ -287,6 +319,13 @@ async fn sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
             c.withdrawn,
             outcome.duration_ms as f64 / 1000.0
         )?;
+        if c.accepted_with_problems > 0 {
+            writeln!(
+                out,
+                "  {} taken although they fail mandatory CSAF tests (see `parapet source show {}`)",
+                c.accepted_with_problems, outcome.source
+            )?;
+        }
         for rejection in outcome.rejections.iter().take(20) {
             writeln!(out, "  rejected {}: {}", rejection.document, rejection.reason)?;
         }

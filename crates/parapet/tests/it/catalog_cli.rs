@@ -24,7 +24,7 @@ fn sync(data: &Path, name: &str) -> Value {
     assert!(matches!(output.status.code(), Some(0 | 1)), "{name}: {}", text(&output.stderr));
     let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(outcome["rejected"].as_u64().unwrap() > 0, output.status.code() == Some(1));
-    for key in ["new", "updated", "unchanged", "rejected"] {
+    for key in ["new", "updated", "unchanged", "rejected", "accepted_with_problems"] {
         assert!(outcome[key].is_u64(), "{key} in {outcome}");
     }
     assert!(outcome["rejections"].is_array());
@@ -280,4 +280,60 @@ async fn a_downstream_server_replicates_and_ends_whole_after_the_upstream_dies_m
     assert_eq!(findings(&scan(&down)), findings(&scan(&up)));
     let again = sync(&downstream, "central");
     assert_eq!((again["new"].as_u64(), again["updated"].as_u64()), (Some(0), Some(0)), "{again}");
+}
+
+/// `parapet source show` lists what a CSAF source took although it fails mandatory tests, in
+/// words and as JSON; `source add --validation` sets the policy and refuses it off CSAF.
+#[tokio::test]
+async fn source_show_lists_documents_taken_with_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add(data, &["vendor", "--kind", "csaf", "--url", "https://csaf.example/"]);
+    add(data, &["picky", "--kind", "csaf", "--url", "https://csaf.example/", "--validation", "strict"]);
+    let refused =
+        parapet(data, &["source", "add", "osv", "--kind", "osv", "--url", "/srv/osv", "--validation", "strict"], &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("applies to CSAF sources only"), "{}", text(&refused.stderr));
+    let typo =
+        parapet(data, &["source", "add", "x", "--kind", "csaf", "--url", "https://x/", "--validation", "lax"], &[]);
+    assert_eq!(typo.status.code(), Some(2), "clap refuses an unknown value");
+
+    // What a sync of a flawed document leaves, written as the CSAF consumer writes it.
+    let store = parapet_store::Store::open(&format!("sqlite://{}", data.join("parapet.db").display())).await.unwrap();
+    let lease = store.lease_source("vendor", "test", 60_000).await.unwrap().unwrap();
+    let problem = parapet_catalog::DocumentProblem {
+        test: "6.1.31".into(),
+        path: "/product_tree/branches/0/name".into(),
+        message: "vers:all/* is a version range".into(),
+    };
+    let batch = parapet_store::CatalogBatch {
+        documents: vec![parapet_store::DocumentState {
+            document: "https://csaf.example/white/2024/a.json".into(),
+            digest: "d".into(),
+            modified: String::new(),
+            record_id: None,
+            problems: vec![problem],
+        }],
+        ..Default::default()
+    };
+    store.apply_batch(&lease, &batch).await.unwrap().unwrap();
+    let counts = parapet_store::SyncCounts { accepted_with_problems: 1, ..Default::default() };
+    store.finish_run(&lease, counts, &[], None).await.unwrap();
+    drop(store);
+
+    let shown = text(&parapet(data, &["source", "show", "vendor"], &[]).stdout);
+    assert!(shown.contains("validation: schema"), "{shown}");
+    assert!(shown.contains("1 documents taken although they fail mandatory CSAF tests"), "{shown}");
+    assert!(
+        shown.contains("https://csaf.example/white/2024/a.json: 6.1.31 at /product_tree/branches/0/name"),
+        "{shown}"
+    );
+    assert!(shown.contains("(1 taken with problems)"), "the run line: {shown}");
+    assert!(text(&parapet(data, &["source", "show", "picky"], &[]).stdout).contains("validation: strict"));
+    let json: Value =
+        serde_json::from_slice(&parapet(data, &["source", "show", "vendor", "--format", "json"], &[]).stdout).unwrap();
+    assert_eq!(json["validation"], "schema");
+    assert_eq!(json["accepted_with_problems"]["total"], 1);
+    assert_eq!(json["accepted_with_problems"]["documents"][0]["problems"][0]["test"], "6.1.31");
+    assert_eq!(json["runs"][0]["accepted_with_problems"], 1);
 }
