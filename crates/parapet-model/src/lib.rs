@@ -30,3 +30,43 @@ pub use document::{
 pub use error::FieldError;
 pub use product::{Product, ProductFields, ProductInput, ProductVersion, Vendor, VersionFields, VersionInput};
 pub use rating::{CvssV3, CvssV4, Severity, SeverityOverride};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// The field an unknown value is refused for, or `None` when it parses.
+    fn refused<T: FromStr<Err = FieldError>>(value: &str) -> Option<&'static str> {
+        T::from_str(value).err().map(|e| {
+            assert!(e.message.contains(value), "the message quotes {value:?}: {}", e.message);
+            e.field
+        })
+    }
+
+    /// Every value that comes from a form or a request as a word: the known ones parse, and an
+    /// unknown one is refused naming its field (what the API reports and the console shows).
+    #[test]
+    fn status_words_parse_or_name_their_field() {
+        let table: [(&str, fn(&str) -> Option<&'static str>, &[&str]); 7] = [
+            ("role", refused::<Role>, &["admin", "analyst", "publisher", "auditor"]),
+            ("state", refused::<CaseState>, &["new", "triaged", "disclosed", "rejected", "duplicate"]),
+            ("visibility", refused::<MessageVisibility>, &["internal", "reporter"]),
+            ("status", refused::<RevisionStatus>, &["final", "interim", "draft"]),
+            ("change", refused::<Change>, &["minor", "major"]),
+            ("kind", refused::<DocumentKind>, &["bulletin", "advisory"]),
+            ("severity", refused::<Severity>, &["critical", "important", "moderate", "low"]),
+        ];
+        for (field, parse, known) in table {
+            for value in known {
+                assert_eq!(parse(value), None, "{field} {value:?} parses");
+            }
+            for unknown in ["", "Final", "everything", "internal "] {
+                if known.contains(&unknown) {
+                    continue;
+                }
+                assert_eq!(parse(unknown), Some(field), "{field} refuses {unknown:?}");
+            }
+        }
+    }
+}
