@@ -44,11 +44,13 @@ mod tests {
         })
     }
 
+    type Parser = fn(&str) -> Option<&'static str>;
+
     /// Every value that comes from a form or a request as a word: the known ones parse, and an
     /// unknown one is refused naming its field (what the API reports and the console shows).
     #[test]
     fn status_words_parse_or_name_their_field() {
-        let table: [(&str, fn(&str) -> Option<&'static str>, &[&str]); 7] = [
+        let table: [(&str, Parser, &[&str]); 7] = [
             ("role", refused::<Role>, &["admin", "analyst", "publisher", "auditor"]),
             ("state", refused::<CaseState>, &["new", "triaged", "disclosed", "rejected", "duplicate"]),
             ("visibility", refused::<MessageVisibility>, &["internal", "reporter"]),
