@@ -81,19 +81,10 @@ pub(crate) fn page(
     nav: &str,
     ctx: Value,
 ) -> PageResult {
-    let base = context! {
-        title,
-        nav,
-        me => caller.user.as_ref().map(|u| context! { name => u.name, role => u.role.as_str() }),
-        csrf => caller.csrf,
-        can_audit => caller.viewer.can(Permission::ViewAudit),
-        version => env!("CARGO_PKG_VERSION"),
-    };
-    let html = state.templates.render(template, context! { ..ctx, ..base })?;
-    Ok(Html(html).into_response())
+    page_with_status(axum::http::StatusCode::OK, state, caller, template, title, nav, ctx)
 }
 
-/// The same page with a status other than 200.
+/// The same page with another status than 200.
 pub(crate) fn page_with_status(
     status: axum::http::StatusCode,
     state: &AppState,
@@ -103,12 +94,18 @@ pub(crate) fn page_with_status(
     nav: &str,
     ctx: Value,
 ) -> PageResult {
-    let mut response = page(state, caller, template, title, nav, ctx)?;
-    *response.status_mut() = status;
-    Ok(response)
+    let base = context! {
+        title,
+        nav,
+        me => caller.user.as_ref().map(|u| context! { name => u.name, role => u.role.as_str() }),
+        csrf => caller.csrf,
+        can_audit => caller.viewer.can(Permission::ViewAudit),
+        version => env!("CARGO_PKG_VERSION"),
+    };
+    let html = state.templates.render(template, context! { ..ctx, ..base })?;
+    Ok((status, Html(html)).into_response())
 }
 
-/// Marks a response that shows a secret (a new token, a tracking link) as never to be stored.
 pub(crate) fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     response

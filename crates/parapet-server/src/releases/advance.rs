@@ -85,26 +85,17 @@ async fn latest_page(State(state): State<AppState>, caller: Caller) -> PageResul
     let notices = state.store.advance_notices(12).await?;
     let latest = notices.first().map(view);
     let earlier: Vec<_> = notices.iter().skip(1).map(view).collect();
-    page(
-        &state,
-        &caller,
-        "advance.html",
-        "Advance notification",
-        "guide",
-        context! { latest, earlier, history => Vec::<minijinja::Value>::new() },
-    )
+    advance_page(&state, &caller, context! { latest, earlier, history => Vec::<minijinja::Value>::new() })
 }
 
 async fn month_page(State(state): State<AppState>, caller: Caller, Path(month): Path<String>) -> PageResult {
     let history = state.store.advance_notice_history(&month).await?;
     let latest = history.last().map(view).ok_or_else(|| ApiError::not_found("advance notice"))?;
     let history: Vec<_> = history.iter().rev().skip(1).map(view).collect();
-    page(
-        &state,
-        &caller,
-        "advance.html",
-        "Advance notification",
-        "guide",
-        context! { latest, history, earlier => Vec::<minijinja::Value>::new() },
-    )
+    advance_page(&state, &caller, context! { latest, history, earlier => Vec::<minijinja::Value>::new() })
+}
+
+/// The latest notice, or one month's, with the notices before it.
+fn advance_page(state: &AppState, caller: &Caller, ctx: minijinja::Value) -> PageResult {
+    page(state, caller, "advance.html", "Advance notification", "guide", ctx)
 }
