@@ -698,19 +698,34 @@ fn profiles(doc: &Doc, sink: &mut Sink) {
 
 /// 6.1.31: a `product_version` branch names one version, not a range.
 fn branches(doc: &Doc, sink: &mut Sink) {
-    // The specification's list, less "<=" and ">=", which "<" and ">" already find.
-    const RANGE_WORDS: [&str; 9] = ["<", ">", "after", "all", "before", "earlier", "later", "prior", "versions"];
+    // The specification's list. Its words count as whole words only, lest "install" hold "all":
+    // a hyphen or an underscore joins the parts of a name ("after-eight" is one version), any
+    // other character that is no letter or digit separates ("vers:all/*"). The operators count
+    // wherever they stand, as "<=1.2" has no space after its operator.
+    const RANGE_MARKS: [&str; 11] =
+        ["<", "<=", ">", ">=", "after", "all", "before", "earlier", "later", "prior", "versions"];
     for branch in &doc.branches {
         if branch.category != "product_version" {
             continue;
         }
         let lower = branch.name.to_lowercase();
-        if let Some(word) = RANGE_WORDS.iter().find(|w| lower.contains(*w)) {
+        let words = lower.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'));
+        let found = RANGE_MARKS
+            .iter()
+            .filter(|mark| {
+                if mark.chars().all(char::is_alphabetic) {
+                    words.clone().any(|word| word == **mark)
+                } else {
+                    lower.contains(**mark)
+                }
+            })
+            .max_by_key(|mark| mark.len());
+        if let Some(mark) = found {
             sink.error(
                 "6.1.31",
                 join(&branch.path, "name"),
                 format!(
-                    "product version {:?} looks like a range (contains {word:?}); use product_version_range",
+                    "product version {:?} looks like a range (contains {mark:?}); use product_version_range",
                     branch.name
                 ),
             );

@@ -100,6 +100,45 @@ fn latest_document_version_6_1_16() {
     rule("6.1.16", &[sorted_histories(), cases.into()].concat());
 }
 
+/// The base document with a product below vendor → product_name → product_version `name`.
+fn product_version(name: &str) -> Value {
+    branches(&[("vendor", "Example"), ("product_name", "Product C"), ("product_version", name)])
+}
+
+/// The base document with product C below nested branches of these categories and names,
+/// outermost first.
+fn branches(levels: &[(&str, &str)]) -> Value {
+    let (category, name) = levels.last().unwrap();
+    let mut branch = json!({"category": category, "name": name, "product": {"name": "Product C", "product_id": "C"}});
+    for (category, name) in levels.iter().rev().skip(1) {
+        branch = json!({"category": category, "name": name, "branches": [branch]});
+    }
+    set(base(), "/product_tree/branches", json!([branch]))
+}
+
+#[test]
+fn version_range_in_product_version_6_1_31() {
+    let passes = ["4.2", "after-eight", "1.0.0-alpha", "PI AF Services 2016 R2 integrated install kit", "Smalltalk 80"];
+    let passes = passes.map(|name| (name, product_version(name), PASSES));
+    let fails = [
+        "prior to 4.2",
+        "<4.2",
+        "<=1.2",
+        ">2",
+        ">=2.0",
+        "4.2 and later",
+        "after 4.2",
+        "before 5",
+        "earlier than 3.1",
+        "All versions",
+        "vers:all/*",
+        "8.2 (all editions)",
+        "versions 1 to 3",
+    ];
+    let fails = fails.map(|name| (name, product_version(name), FAILS));
+    rule("6.1.31", &[passes.as_slice(), fails.as_slice()].concat());
+}
+
 #[test]
 fn mixed_integer_and_semantic_versioning_6_1_30() {
     rule(
