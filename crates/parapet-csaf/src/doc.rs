@@ -196,13 +196,15 @@ impl<'a> Doc<'a> {
         str_at(self.root, pointer)
     }
 
-    /// The revision history sorted by date (then by number), as several tests read it.
+    /// The revision history sorted by date, then by number, as 6.1.14, 6.1.16 and 6.1.21 read
+    /// it: the order of the array carries no meaning. Dates and numbers that do not parse come
+    /// first, and integers before semantic versions (6.1.30's error), so that the order is total.
     pub fn revisions_by_date(&self) -> Vec<&Revision<'a>> {
         let mut sorted: Vec<&Revision<'a>> = self.revisions.iter().collect();
         sorted.sort_by(|a, b| {
             a.date.cmp(&b.date).then_with(|| match (&a.version, &b.version) {
-                (Some(x), Some(y)) => x.precedence(y).unwrap_or(std::cmp::Ordering::Equal),
-                _ => std::cmp::Ordering::Equal,
+                (Some(x), Some(y)) => x.precedence(y).unwrap_or_else(|| y.is_integer().cmp(&x.is_integer())),
+                (x, y) => x.is_some().cmp(&y.is_some()),
             })
         });
         sorted

@@ -431,10 +431,11 @@ fn revision_history(doc: &Doc, sink: &mut Sink) {
         }
     }
 
-    // 6.1.14: numbers ascend with dates.
+    let sorted = doc.revisions_by_date();
+    // 6.1.14: numbers ascend with dates. Items of one date are sorted by number, so only a
+    // later date with a lower number fails, whatever the order of the array.
     if !mixed {
-        let mut by_date: Vec<_> = doc.revisions.iter().filter(|r| r.version.is_some() && r.date.is_some()).collect();
-        by_date.sort_by_key(|r| r.date);
+        let by_date: Vec<_> = sorted.iter().filter(|r| r.version.is_some() && r.date.is_some()).collect();
         for pair in by_date.windows(2) {
             let (a, b) = (pair[0], pair[1]);
             if let (Some(x), Some(y)) = (&a.version, &b.version)
@@ -449,12 +450,13 @@ fn revision_history(doc: &Doc, sink: &mut Sink) {
         }
     }
 
-    let sorted = doc.revisions_by_date();
-    // 6.1.16: the document version is the latest revision's.
-    if let (Some(version), Some(last)) = (&version, sorted.iter().rev().find(|r| r.version.is_some())) {
+    // 6.1.16: the document version is the number of the last revision by date (then number).
+    // A last number that is no version is the schema's error, not this test's.
+    if let (Some(version), Some(last)) = (&version, sorted.last())
+        && let Some(latest) = &last.version
+    {
         let draft = status == Some("draft");
-        let latest = last.version.as_ref().map(|v| v.stripped(draft));
-        if latest.as_ref() != Some(&version.stripped(draft)) {
+        if latest.stripped(draft) != version.stripped(draft) {
             sink.error(
                 "6.1.16",
                 "/document/tracking/version",
@@ -696,19 +698,34 @@ fn profiles(doc: &Doc, sink: &mut Sink) {
 
 /// 6.1.31: a `product_version` branch names one version, not a range.
 fn branches(doc: &Doc, sink: &mut Sink) {
-    // The specification's list, less "<=" and ">=", which "<" and ">" already find.
-    const RANGE_WORDS: [&str; 9] = ["<", ">", "after", "all", "before", "earlier", "later", "prior", "versions"];
+    // The specification's list. Its words count as whole words only, lest "install" hold "all":
+    // a hyphen or an underscore joins the parts of a name ("after-eight" is one version), any
+    // other character that is no letter or digit separates ("vers:all/*"). The operators count
+    // wherever they stand, as "<=1.2" has no space after its operator.
+    const RANGE_MARKS: [&str; 11] =
+        ["<", "<=", ">", ">=", "after", "all", "before", "earlier", "later", "prior", "versions"];
     for branch in &doc.branches {
         if branch.category != "product_version" {
             continue;
         }
         let lower = branch.name.to_lowercase();
-        if let Some(word) = RANGE_WORDS.iter().find(|w| lower.contains(*w)) {
+        let words = lower.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'));
+        let found = RANGE_MARKS
+            .iter()
+            .filter(|mark| {
+                if mark.chars().all(char::is_alphabetic) {
+                    words.clone().any(|word| word == **mark)
+                } else {
+                    lower.contains(**mark)
+                }
+            })
+            .max_by_key(|mark| mark.len());
+        if let Some(mark) = found {
             sink.error(
                 "6.1.31",
                 join(&branch.path, "name"),
                 format!(
-                    "product version {:?} looks like a range (contains {word:?}); use product_version_range",
+                    "product version {:?} looks like a range (contains {mark:?}); use product_version_range",
                     branch.name
                 ),
             );
