@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod advance;
+pub mod audit;
 pub mod blog;
 pub mod briefing;
 pub mod case;
@@ -16,6 +17,7 @@ pub mod validate;
 
 pub use access::{Permission, Role, Scope, Viewer};
 pub use advance::{AdvanceNotice, Summary};
+pub use audit::{AuditAction, Entity};
 pub use blog::{Post, PostFields, PostInput, PostStatus};
 pub use briefing::{Briefing, BriefingInput};
 pub use case::{

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use minijinja::{Value, context};
-use parapet_model::Permission;
+use parapet_model::{Entity, Permission};
 use parapet_store::{AuditEntry, AuditQuery, Page};
 use serde::Deserialize;
 
@@ -56,7 +56,7 @@ impl AuditParams {
     pub fn to_query(&self) -> ApiResult<AuditQuery> {
         let some = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
         Ok(AuditQuery {
-            entity: some(&self.entity),
+            entity: some(&self.entity).map(|e| e.parse::<Entity>()).transpose()?,
             entity_id: some(&self.entity_id),
             actor: some(&self.actor),
             page: self.page.unwrap_or(1),
@@ -142,15 +142,10 @@ async fn audit_page(
     let mut query = params.to_query()?;
     query.per_page = ENTRIES_PER_PAGE;
     let result = entries(&state, &caller, &query).await?;
-    let entity = query.entity.clone().unwrap_or_default();
+    let entity = query.entity.map(Entity::as_str).unwrap_or_default();
     let actor = query.actor.clone().unwrap_or_default();
-    let pager = Pager::numbered(
-        result.page,
-        result.per_page,
-        result.total,
-        "/audit",
-        &[("entity", &entity), ("actor", &actor)],
-    );
+    let pager =
+        Pager::numbered(result.page, result.per_page, result.total, "/audit", &[("entity", entity), ("actor", &actor)]);
     let items: Vec<Value> = result
         .items
         .iter()
@@ -165,7 +160,7 @@ async fn audit_page(
     let ctx = context! {
         entries => items,
         paging => pager,
-        entities => ["case", "product", "vendor", "user", "token"],
+        entities => Entity::ALL.iter().map(|e| context! { value => e.as_str(), label => e.label() }).collect::<Vec<_>>(),
         filter => context! { entity, actor },
     };
     page(&state, &caller, "audit.html", "Audit log", "audit", ctx)

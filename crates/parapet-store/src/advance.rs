@@ -5,8 +5,9 @@ use parapet_model::{AdvanceNotice, Document, Summary};
 use sqlx::{Any, Row};
 use time::OffsetDateTime;
 
-use crate::audit::append;
+use crate::audit::{Audit, append};
 use crate::{Store, StoreError, from_ms, to_ms};
+use parapet_model::AuditAction;
 
 impl Store {
     /// The authored documents scheduled for the monthly release `month` (`YYYY-MM`). For the
@@ -66,12 +67,13 @@ impl Store {
         }
         append(
             &mut tx,
-            "scheduler",
-            "advance_notice.publish",
-            "advance_notice",
-            Some(format!("{}/{version}", summary.month)),
-            None,
-            serde_json::from_str(&text).ok(),
+            Audit {
+                actor: "scheduler",
+                action: AuditAction::AdvanceNoticePublish,
+                entity_id: Some(format!("{}/{version}", summary.month)),
+                before: None,
+                after: serde_json::from_str(&text).ok(),
+            },
         )
         .await?;
         let message = crate::outbox::OutboxMessage {

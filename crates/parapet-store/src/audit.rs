@@ -3,6 +3,7 @@
 //! Entries are written inside the transaction of the change they describe, so there is
 //! never a change without its entry. The database itself refuses updates and deletes.
 
+use parapet_model::{AuditAction, Entity};
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
@@ -15,8 +16,8 @@ pub struct AuditEntry {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub actor: String,
-    pub action: String,
-    pub entity: String,
+    pub action: AuditAction,
+    pub entity: Entity,
     pub entity_id: Option<String>,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
@@ -24,36 +25,47 @@ pub struct AuditEntry {
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
-    pub entity: Option<String>,
+    pub entity: Option<Entity>,
     pub entity_id: Option<String>,
     pub actor: Option<String>,
     pub page: u32,
     pub per_page: u32,
 }
 
+/// One entry to write: the action names its entity, so the two cannot disagree.
+pub(crate) struct Audit<'a> {
+    pub actor: &'a str,
+    pub action: AuditAction,
+    pub entity_id: Option<String>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
 /// Writes one entry on `conn`, which must be the change's own transaction.
-pub(crate) async fn append(
-    conn: &mut AnyConnection,
-    actor: &str,
-    action: &str,
-    entity: &str,
-    entity_id: Option<String>,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<(), StoreError> {
+pub(crate) async fn append(conn: &mut AnyConnection, audit: Audit<'_>) -> Result<(), StoreError> {
+    let Audit { actor, action, entity_id, before, after } = audit;
     sqlx::query::<Any>(
         "INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(now_ms())
     .bind(actor)
-    .bind(action)
-    .bind(entity)
+    .bind(action.as_str())
+    .bind(action.entity().as_str())
     .bind(entity_id)
     .bind(before.map(|v| v.to_string()))
     .bind(after.map(|v| v.to_string()))
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A stored word (an action, an entity) read back as its enum.
+fn word<T: std::str::FromStr<Err = parapet_model::FieldError>>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e: parapet_model::FieldError| StoreError::Corrupt(format!("audit {column}: {}", e.message)))
 }
 
 fn entry(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
@@ -66,8 +78,8 @@ fn entry(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
         id: row.try_get("id")?,
         at: from_ms(row.try_get("at")?),
         actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        entity: row.try_get("entity")?,
+        action: word(row, "action")?,
+        entity: word(row, "entity")?,
         entity_id: row.try_get("entity_id")?,
         before: json("before_json")?,
         after: json("after_json")?,
@@ -81,7 +93,7 @@ impl Store {
         let page = query.page.max(1);
         let filter = "($1 IS NULL OR entity = $1) AND ($2 IS NULL OR entity_id = $2) AND ($3 IS NULL OR actor = $3)";
         let total: i64 = sqlx::query_scalar::<Any, i64>(&format!("SELECT COUNT(*) FROM audit_log WHERE {filter}"))
-            .bind(query.entity.clone())
+            .bind(query.entity.map(Entity::as_str))
             .bind(query.entity_id.clone())
             .bind(query.actor.clone())
             .fetch_one(&self.pool)
@@ -90,7 +102,7 @@ impl Store {
             "SELECT id, at, actor, action, entity, entity_id, before_json, after_json FROM audit_log WHERE {filter} \
              ORDER BY id DESC LIMIT $4 OFFSET $5"
         ))
-        .bind(query.entity.clone())
+        .bind(query.entity.map(Entity::as_str))
         .bind(query.entity_id.clone())
         .bind(query.actor.clone())
         .bind(per_page as i64)
@@ -102,12 +114,12 @@ impl Store {
     }
 
     /// Every entry of one entity, oldest first (a case's timeline).
-    pub(crate) async fn audit_of(&self, entity: &str, entity_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+    pub(crate) async fn audit_of(&self, entity: Entity, entity_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query::<Any>(
             "SELECT id, at, actor, action, entity, entity_id, before_json, after_json FROM audit_log \
              WHERE entity = $1 AND entity_id = $2 ORDER BY id",
         )
-        .bind(entity)
+        .bind(entity.as_str())
         .bind(entity_id)
         .fetch_all(&self.pool)
         .await?;

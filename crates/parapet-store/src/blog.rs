@@ -5,8 +5,9 @@ use parapet_model::{FieldError, Post, PostFields, PostStatus};
 use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::audit::append;
+use crate::audit::{Audit, append};
 use crate::{Store, StoreError, from_ms, now_ms, to_ms};
+use parapet_model::AuditAction;
 
 const COLUMNS: &str = "slug, title, summary, body, status, publish_at, published_at, author, updated_at";
 
@@ -28,7 +29,17 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "slug", format!("a post at /blog/{} already exists", fields.slug)))?;
-        append(&mut tx, actor, "post.create", "post", Some(fields.slug.clone()), None, Some(view(fields))).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::PostCreate,
+                entity_id: Some(fields.slug.clone()),
+                before: None,
+                after: Some(view(fields)),
+            },
+        )
+        .await?;
         let post = post_in(&mut tx, &fields.slug).await?.ok_or(StoreError::NotFound("post"))?;
         tx.commit().await?;
         Ok(post)
@@ -52,8 +63,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let before_view = serde_json::json!({"title": before.title, "summary": before.summary, "body": before.body});
-        append(&mut tx, actor, "post.update", "post", Some(slug.to_owned()), Some(before_view), Some(view(fields)))
-            .await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::PostUpdate,
+                entity_id: Some(slug.to_owned()),
+                before: Some(before_view),
+                after: Some(view(fields)),
+            },
+        )
+        .await?;
         let post = post_in(&mut tx, slug).await?.ok_or(StoreError::NotFound("post"))?;
         tx.commit().await?;
         Ok(post)
@@ -78,12 +98,13 @@ impl Store {
                 .await?;
                 append(
                     &mut tx,
-                    actor,
-                    "post.schedule",
-                    "post",
-                    Some(slug.to_owned()),
-                    None,
-                    Some(serde_json::json!({"at": to_ms(at)})),
+                    Audit {
+                        actor,
+                        action: AuditAction::PostSchedule,
+                        entity_id: Some(slug.to_owned()),
+                        before: None,
+                        after: Some(serde_json::json!({"at": to_ms(at)})),
+                    },
                 )
                 .await?;
             }
@@ -108,7 +129,17 @@ impl Store {
         if changed == 0 {
             return Err(FieldError::new("status", "the post is not scheduled").into());
         }
-        append(&mut tx, actor, "post.unschedule", "post", Some(slug.to_owned()), None, None).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::PostUnschedule,
+                entity_id: Some(slug.to_owned()),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         let post = post_in(&mut tx, slug).await?.ok_or(StoreError::NotFound("post"))?;
         tx.commit().await?;
         Ok(post)
@@ -189,12 +220,13 @@ async fn publish_in(conn: &mut AnyConnection, actor: &str, slug: &str, at: i64) 
     .await?;
     append(
         conn,
-        actor,
-        "post.publish",
-        "post",
-        Some(slug.to_owned()),
-        None,
-        Some(serde_json::json!({"published_at": at})),
+        Audit {
+            actor,
+            action: AuditAction::PostPublish,
+            entity_id: Some(slug.to_owned()),
+            before: None,
+            after: Some(serde_json::json!({"published_at": at})),
+        },
     )
     .await
 }

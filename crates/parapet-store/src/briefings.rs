@@ -4,8 +4,9 @@ use parapet_model::{Briefing, BriefingInput};
 use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::audit::append;
+use crate::audit::{Audit, append};
 use crate::{Store, StoreError, from_ms, now_ms, to_ms};
+use parapet_model::AuditAction;
 
 const COLUMNS: &str = "id, title, starts_at, duration_minutes, join_url, description, cancelled, updated_at";
 
@@ -25,7 +26,17 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        append(&mut tx, actor, "briefing.create", "briefing", Some(id.to_string()), None, Some(view(input))).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::BriefingCreate,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: Some(view(input)),
+            },
+        )
+        .await?;
         let briefing = briefing_in(&mut tx, id).await?.ok_or(StoreError::NotFound("briefing"))?;
         tx.commit().await?;
         Ok(briefing)
@@ -50,7 +61,17 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound("briefing"));
         }
-        append(&mut tx, actor, "briefing.update", "briefing", Some(id.to_string()), None, Some(view(input))).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::BriefingUpdate,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: Some(view(input)),
+            },
+        )
+        .await?;
         let briefing = briefing_in(&mut tx, id).await?.ok_or(StoreError::NotFound("briefing"))?;
         tx.commit().await?;
         Ok(briefing)
@@ -67,7 +88,17 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound("briefing"));
         }
-        append(&mut tx, actor, "briefing.cancel", "briefing", Some(id.to_string()), None, None).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::BriefingCancel,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         let briefing = briefing_in(&mut tx, id).await?.ok_or(StoreError::NotFound("briefing"))?;
         tx.commit().await?;
         Ok(briefing)

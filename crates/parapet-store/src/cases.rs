@@ -12,8 +12,9 @@ use serde::Serialize;
 use sqlx::{Any, AnyConnection, Row};
 use time::{Date, OffsetDateTime};
 
-use crate::audit::{AuditEntry, append};
+use crate::audit::{Audit, AuditEntry, append};
 use crate::{Arg, Page, Store, StoreError, bind_all, from_ms, like_pattern, now_ms, placeholders};
+use parapet_model::AuditAction;
 
 /// A case about to be created.
 #[derive(Debug, Clone)]
@@ -247,7 +248,17 @@ impl Store {
             .map_err(|e| StoreError::unique(e, "cve_id", "that CVE ID is already used by another case"))?;
         write_affected(&mut tx, id, &fields.affected).await?;
         let created = case_in(&mut tx, id).await?;
-        append(&mut tx, actor, "case.create", "case", Some(id.to_string()), None, Some(to_json(&created))).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::CaseCreate,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: Some(to_json(&created)),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -345,12 +356,13 @@ impl Store {
         let after = case_in(&mut tx, id).await?;
         append(
             &mut tx,
-            actor,
-            "case.update",
-            "case",
-            Some(id.to_string()),
-            Some(to_json(&before)),
-            Some(to_json(&after)),
+            Audit {
+                actor,
+                action: AuditAction::CaseUpdate,
+                entity_id: Some(id.to_string()),
+                before: Some(to_json(&before)),
+                after: Some(to_json(&after)),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -395,12 +407,13 @@ impl Store {
         let after = case_in(&mut tx, id).await?;
         append(
             &mut tx,
-            actor,
-            "case.transition",
-            "case",
-            Some(id.to_string()),
-            Some(serde_json::json!({"state": before.state, "duplicate_of": before.duplicate_of})),
-            Some(serde_json::json!({"state": after.state, "duplicate_of": after.duplicate_of})),
+            Audit {
+                actor,
+                action: AuditAction::CaseTransition,
+                entity_id: Some(id.to_string()),
+                before: Some(serde_json::json!({"state": before.state, "duplicate_of": before.duplicate_of})),
+                after: Some(serde_json::json!({"state": after.state, "duplicate_of": after.duplicate_of})),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -467,12 +480,13 @@ impl Store {
         let after = case_in(&mut tx, id).await?;
         append(
             &mut tx,
-            actor,
-            "case.assign_cve",
-            "case",
-            Some(id.to_string()),
-            Some(serde_json::json!({"cve_id": null})),
-            Some(serde_json::json!({"cve_id": free})),
+            Audit {
+                actor,
+                action: AuditAction::CaseAssignCve,
+                entity_id: Some(id.to_string()),
+                before: Some(serde_json::json!({"cve_id": null})),
+                after: Some(serde_json::json!({"cve_id": free})),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -534,12 +548,17 @@ impl Store {
             .await?;
         append(
             &mut tx,
-            &author,
-            if visibility == MessageVisibility::Internal { "case.note" } else { "case.message" },
-            "case",
-            Some(case_id.to_string()),
-            None,
-            Some(serde_json::json!({"message_id": created.id, "visibility": visibility, "body": body})),
+            Audit {
+                actor: &author,
+                action: if visibility == MessageVisibility::Internal {
+                    AuditAction::CaseNote
+                } else {
+                    AuditAction::CaseMessage
+                },
+                entity_id: Some(case_id.to_string()),
+                before: None,
+                after: Some(serde_json::json!({"message_id": created.id, "visibility": visibility, "body": body})),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -590,15 +609,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let created = attachment(&row)?;
-        append(
-            &mut tx,
-            actor,
-            "case.attachment",
-            "case",
-            Some(case_id.to_string()),
-            None,
-            Some(serde_json::json!({"attachment_id": created.id, "filename": created.filename, "sha256": created.sha256, "size": created.size})),
-        )
+        append(&mut tx, Audit { actor, action: AuditAction::CaseAttachment, entity_id: Some(case_id.to_string()), before: None, after: Some(serde_json::json!({"attachment_id": created.id, "filename": created.filename, "sha256": created.sha256, "size": created.size})) })
         .await?;
         tx.commit().await?;
         Ok(created)
@@ -631,7 +642,7 @@ impl Store {
         if !viewer.sees_undisclosed() {
             return Err(StoreError::NotFound("case"));
         }
-        self.audit_of("case", &case_id.to_string()).await
+        self.audit_of(parapet_model::Entity::Case, &case_id.to_string()).await
     }
 
     /// Counts for the dashboard; zero for viewers who may not see cases.

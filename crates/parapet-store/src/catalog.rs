@@ -15,8 +15,9 @@ use sqlx::{Any, AnyConnection, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::OffsetDateTime;
 
-use crate::audit::append;
+use crate::audit::{Audit, append};
 use crate::{Arg, Page, Store, StoreError, bind_all, from_ms, like_pattern, now_ms, placeholders, to_ms};
+use parapet_model::AuditAction;
 
 /// A source as stored, with its last run.
 #[derive(Debug, Clone, Serialize)]
@@ -325,7 +326,17 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "name", format!("a source named {:?} already exists", spec.name)))?;
-        append(&mut tx, actor, "source.add", "source", Some(spec.name.clone()), None, Some(audit_view(spec))).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::SourceAdd,
+                entity_id: Some(spec.name.clone()),
+                before: None,
+                after: Some(audit_view(spec)),
+            },
+        )
+        .await?;
         tx.commit().await?;
         let _ = id;
         self.source(&spec.name).await?.ok_or(StoreError::NotFound("source"))
@@ -358,12 +369,13 @@ impl Store {
         }
         append(
             &mut tx,
-            actor,
-            "source.update",
-            "source",
-            Some(spec.name.clone()),
-            Some(audit_view(&before.spec)),
-            Some(audit_view(spec)),
+            Audit {
+                actor,
+                action: AuditAction::SourceUpdate,
+                entity_id: Some(spec.name.clone()),
+                before: Some(audit_view(&before.spec)),
+                after: Some(audit_view(spec)),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -377,8 +389,17 @@ impl Store {
         // Records, their IDs and packages, updates, runs and document states go with it (cascades).
         let mut tx = self.write_tx().await?;
         sqlx::query::<Any>("DELETE FROM catalog_sources WHERE id = $1").bind(source.id).execute(&mut *tx).await?;
-        append(&mut tx, actor, "source.remove", "source", Some(name.to_owned()), Some(audit_view(&source.spec)), None)
-            .await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::SourceRemove,
+                entity_id: Some(name.to_owned()),
+                before: Some(audit_view(&source.spec)),
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

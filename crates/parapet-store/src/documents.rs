@@ -13,8 +13,9 @@ use serde::Serialize;
 use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::audit::append;
+use crate::audit::{Audit, append};
 use crate::{Arg, Page, Store, StoreError, bind_all, from_ms, like_pattern, now_ms, to_ms};
+use parapet_model::AuditAction;
 
 /// A document as the console sees it: the authored content (drafts included) and its schedule.
 #[derive(Debug, Clone, Serialize)]
@@ -183,7 +184,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::unique(e, "id", format!("a document {} already exists", document.id)))?;
-        finish(tx, actor, "document.create", &document.id, None, Some(summary_json(document))).await
+        finish(tx, actor, AuditAction::DocumentCreate, &document.id, None, Some(summary_json(document))).await
     }
 
     /// Replaces an authored document's content, keeping every published revision as it was
@@ -205,8 +206,15 @@ impl Store {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
-        finish(tx, actor, "document.update", &document.id, Some(summary_json(stored)), Some(summary_json(document)))
-            .await
+        finish(
+            tx,
+            actor,
+            AuditAction::DocumentUpdate,
+            &document.id,
+            Some(summary_json(stored)),
+            Some(summary_json(document)),
+        )
+        .await
     }
 
     /// A document with its drafts, for a viewer who may see documents; "not found" otherwise,
@@ -267,7 +275,7 @@ impl Store {
         finish(
             tx,
             actor,
-            "document.schedule",
+            AuditAction::DocumentSchedule,
             id,
             before.schedule.as_ref().map(|s| serde_json::json!(s)),
             Some(serde_json::json!(schedule)),
@@ -287,7 +295,15 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        finish(tx, actor, "document.unschedule", id, before.schedule.as_ref().map(|s| serde_json::json!(s)), None).await
+        finish(
+            tx,
+            actor,
+            AuditAction::DocumentUnschedule,
+            id,
+            before.schedule.as_ref().map(|s| serde_json::json!(s)),
+            None,
+        )
+        .await
     }
 
     /// Publishes, one transaction each, every document whose scheduled instant is at or before
@@ -430,15 +446,7 @@ impl Store {
             }
         }
         insert_publication(&mut tx, publication).await?;
-        append(
-            &mut tx,
-            actor,
-            "document.import",
-            "document",
-            Some(publication.document_id.clone()),
-            None,
-            Some(serde_json::json!({"version": publication.version, "path": publication.path, "sha256": publication.sha256})),
-        )
+        append(&mut tx, Audit { actor, action: AuditAction::DocumentImport, entity_id: Some(publication.document_id.clone()), before: None, after: Some(serde_json::json!({"version": publication.version, "path": publication.path, "sha256": publication.sha256})) })
         .await?;
         tx.commit().await?;
         Ok(true)
@@ -638,12 +646,13 @@ impl Store {
         if inserted == 1 {
             append(
                 &mut tx,
-                "setup",
-                "signing_key.create",
-                "signing_key",
-                Some(key.fingerprint.clone()),
-                None,
-                Some(serde_json::json!({"fingerprint": key.fingerprint})),
+                Audit {
+                    actor: "setup",
+                    action: AuditAction::SigningKeyCreate,
+                    entity_id: Some(key.fingerprint.clone()),
+                    before: None,
+                    after: Some(serde_json::json!({"fingerprint": key.fingerprint})),
+                },
             )
             .await?;
         }
@@ -689,12 +698,13 @@ impl Store {
         }
         append(
             &mut tx,
-            actor,
-            "signing_key.replace",
-            "signing_key",
-            Some(key.fingerprint.clone()),
-            before.map(|f| serde_json::json!({"fingerprint": f})),
-            Some(serde_json::json!({"fingerprint": key.fingerprint, "signatures": signed})),
+            Audit {
+                actor,
+                action: AuditAction::SigningKeyReplace,
+                entity_id: Some(key.fingerprint.clone()),
+                before: before.map(|f| serde_json::json!({"fingerprint": f})),
+                after: Some(serde_json::json!({"fingerprint": key.fingerprint, "signatures": signed})),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -706,12 +716,12 @@ impl Store {
 async fn finish(
     mut tx: sqlx::Transaction<'static, Any>,
     actor: &str,
-    action: &str,
+    action: AuditAction,
     id: &str,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<StoredDocument, StoreError> {
-    append(&mut tx, actor, action, "document", Some(id.to_owned()), before, after).await?;
+    append(&mut tx, Audit { actor, action, entity_id: Some(id.to_owned()), before, after }).await?;
     let now = document_in(&mut tx, id, "").await?;
     tx.commit().await?;
     Ok(now)
@@ -898,17 +908,18 @@ async fn publish_in(
     .await?;
     append(
         conn,
-        actor,
-        "document.publish",
-        "document",
-        Some(id.clone()),
-        None,
-        Some(serde_json::json!({
-            "revision": number.to_string(),
-            "status": schedule.status,
-            "path": format!("{}/{}", publication.label.to_lowercase(), publication.path),
-            "sha256": publication.sha256,
-        })),
+        Audit {
+            actor,
+            action: AuditAction::DocumentPublish,
+            entity_id: Some(id.clone()),
+            before: None,
+            after: Some(serde_json::json!({
+                "revision": number.to_string(),
+                "status": schedule.status,
+                "path": format!("{}/{}", publication.label.to_lowercase(), publication.path),
+                "sha256": publication.sha256,
+            })),
+        },
     )
     .await?;
     disclose_cases(conn, actor, &document).await?;
@@ -952,12 +963,13 @@ async fn refuse_schedule(conn: &mut AnyConnection, actor: &str, id: &str, reason
     .await?;
     append(
         conn,
-        actor,
-        "document.publish_refused",
-        "document",
-        Some(id.to_owned()),
-        None,
-        Some(serde_json::json!({"reason": reason})),
+        Audit {
+            actor,
+            action: AuditAction::DocumentPublishRefused,
+            entity_id: Some(id.to_owned()),
+            before: None,
+            after: Some(serde_json::json!({"reason": reason})),
+        },
     )
     .await
 }
@@ -983,12 +995,13 @@ async fn disclose_cases(conn: &mut AnyConnection, actor: &str, document: &Docume
             .await?;
         append(
             conn,
-            actor,
-            "case.transition",
-            "case",
-            Some(id.to_string()),
-            Some(serde_json::json!({"state": before})),
-            Some(serde_json::json!({"state": "disclosed", "by": document.id})),
+            Audit {
+                actor,
+                action: AuditAction::CaseTransition,
+                entity_id: Some(id.to_string()),
+                before: Some(serde_json::json!({"state": before})),
+                after: Some(serde_json::json!({"state": "disclosed", "by": document.id})),
+            },
         )
         .await?;
     }

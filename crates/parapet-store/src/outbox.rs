@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
-use crate::audit::append;
+use crate::audit::{Audit, append};
 use crate::{Store, StoreError, from_ms, now_ms, to_ms};
+use parapet_model::AuditAction;
 
 /// A message to deliver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,7 +222,17 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let after = serde_json::json!({"url": url, "format": format, "filters": filters});
-        append(&mut tx, actor, "endpoint.create", "endpoint", Some(id.to_string()), None, Some(after)).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::EndpointCreate,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: Some(after),
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.endpoint(id).await?.ok_or(StoreError::NotFound("endpoint"))
     }
@@ -249,7 +260,17 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound("endpoint"));
         }
-        append(&mut tx, actor, "endpoint.rotate_secret", "endpoint", Some(id.to_string()), None, None).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::EndpointRotateSecret,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.endpoint(id).await?.ok_or(StoreError::NotFound("endpoint"))
     }
@@ -272,7 +293,17 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        append(&mut tx, actor, "endpoint.resume", "endpoint", Some(id.to_string()), None, None).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::EndpointResume,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -612,7 +643,17 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound("dead delivery"));
         }
-        append(&mut tx, actor, "delivery.redeliver", "delivery", Some(delivery.to_string()), None, None).await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::DeliveryRedeliver,
+                entity_id: Some(delivery.to_string()),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -3,8 +3,9 @@
 use parapet_model::{Product, ProductFields, ProductVersion, VersionFields};
 use sqlx::{Any, AnyConnection, Row};
 
-use crate::audit::append;
+use crate::audit::{Audit, append};
 use crate::{Store, StoreError};
+use parapet_model::AuditAction;
 
 const PRODUCT_SELECT: &str = "SELECT p.id, p.vendor_id, v.name AS vendor_name, p.name, p.cpe, p.purl FROM products p JOIN vendors v ON v.id = p.vendor_id";
 
@@ -52,12 +53,13 @@ impl Store {
                     .await?;
                 append(
                     &mut tx,
-                    actor,
-                    "vendor.create",
-                    "vendor",
-                    Some(id.to_string()),
-                    None,
-                    Some(serde_json::json!({"name": fields.vendor})),
+                    Audit {
+                        actor,
+                        action: AuditAction::VendorCreate,
+                        entity_id: Some(id.to_string()),
+                        before: None,
+                        after: Some(serde_json::json!({"name": fields.vendor})),
+                    },
                 )
                 .await?;
                 id
@@ -76,8 +78,17 @@ impl Store {
             StoreError::unique(e, "name", format!("{} already has a product named {:?}", fields.vendor, fields.name))
         })?;
         let created = product_in(&mut tx, id).await?;
-        append(&mut tx, actor, "product.create", "product", Some(id.to_string()), None, Some(product_json(&created)))
-            .await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::ProductCreate,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: Some(product_json(&created)),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -105,15 +116,7 @@ impl Store {
             StoreError::unique(e, "version", format!("{} already has version {:?}", owner.name, fields.version))
         })?;
         let created = version(&row)?;
-        append(
-            &mut tx,
-            actor,
-            "product.version.create",
-            "product",
-            Some(product_id.to_string()),
-            None,
-            Some(serde_json::json!({"version": created.version, "branch": created.branch, "cpe": created.cpe, "purl": created.purl})),
-        )
+        append(&mut tx, Audit { actor, action: AuditAction::ProductVersionCreate, entity_id: Some(product_id.to_string()), before: None, after: Some(serde_json::json!({"version": created.version, "branch": created.branch, "cpe": created.cpe, "purl": created.purl})) })
         .await?;
         tx.commit().await?;
         Ok(created)

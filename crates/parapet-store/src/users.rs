@@ -8,8 +8,9 @@ use serde::Serialize;
 use sqlx::{Any, Row};
 use time::OffsetDateTime;
 
-use crate::audit::append;
+use crate::audit::{Audit, append};
 use crate::{Store, StoreError, from_ms, now_ms, to_ms};
+use parapet_model::AuditAction;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
@@ -168,8 +169,17 @@ impl Store {
         if password_hash.is_some() {
             after_json["password"] = "changed".into();
         }
-        append(&mut tx, actor, "user.update", "user", Some(id.to_string()), Some(user_json(&before)), Some(after_json))
-            .await?;
+        append(
+            &mut tx,
+            Audit {
+                actor,
+                action: AuditAction::UserUpdate,
+                entity_id: Some(id.to_string()),
+                before: Some(user_json(&before)),
+                after: Some(after_json),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -247,12 +257,13 @@ impl Store {
         let created = self.token_in(&mut tx, id).await?;
         append(
             &mut tx,
-            actor,
-            "token.create",
-            "token",
-            Some(id.to_string()),
-            None,
-            Some(serde_json::json!({"user": created.user_name, "name": name, "scopes": scopes})),
+            Audit {
+                actor,
+                action: AuditAction::TokenCreate,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: Some(serde_json::json!({"user": created.user_name, "name": name, "scopes": scopes})),
+            },
         )
         .await?;
         tx.commit().await?;
@@ -332,12 +343,13 @@ impl Store {
                 .await?;
             append(
                 &mut tx,
-                actor,
-                "token.revoke",
-                "token",
-                Some(id.to_string()),
-                Some(serde_json::json!({"user": before.user_name, "name": before.name, "revoked": false})),
-                Some(serde_json::json!({"user": before.user_name, "name": before.name, "revoked": true})),
+                Audit {
+                    actor,
+                    action: AuditAction::TokenRevoke,
+                    entity_id: Some(id.to_string()),
+                    before: Some(serde_json::json!({"user": before.user_name, "name": before.name, "revoked": false})),
+                    after: Some(serde_json::json!({"user": before.user_name, "name": before.name, "revoked": true})),
+                },
             )
             .await?;
         }
@@ -440,6 +452,16 @@ async fn insert_user(
     .await
     .map_err(|e| StoreError::unique(e, "name", format!("a user named {name:?} already exists")))?;
     let created = user(&row)?;
-    append(conn, actor, "user.create", "user", Some(created.id.to_string()), None, Some(user_json(&created))).await?;
+    append(
+        conn,
+        Audit {
+            actor,
+            action: AuditAction::UserCreate,
+            entity_id: Some(created.id.to_string()),
+            before: None,
+            after: Some(user_json(&created)),
+        },
+    )
+    .await?;
     Ok(created)
 }

@@ -6,7 +6,9 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use minijinja::{Value, context};
-use parapet_model::{AffectedInput, Case, CaseDraft, CaseFields, CaseState, ExploitabilityIndex, Permission, Severity};
+use parapet_model::{
+    AffectedInput, AuditAction, Case, CaseDraft, CaseFields, CaseState, ExploitabilityIndex, Permission, Severity,
+};
 use parapet_store::AuditEntry;
 use serde::Deserialize;
 
@@ -265,14 +267,14 @@ fn summary(e: &AuditEntry) -> String {
     let field = |v: &Option<serde_json::Value>, k: &str| {
         v.as_ref().and_then(|v| v.get(k)).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
     };
-    match e.action.as_str() {
-        "case.create" => "opened the case".into(),
-        "case.transition" => format!(
+    match e.action {
+        AuditAction::CaseCreate => "opened the case".into(),
+        AuditAction::CaseTransition => format!(
             "moved it from {} to {}",
             field(&e.before, "state").unwrap_or_default(),
             field(&e.after, "state").unwrap_or_default()
         ),
-        "case.update" => {
+        AuditAction::CaseUpdate => {
             let (Some(before), Some(after)) = (&e.before, &e.after) else { return "edited the case".into() };
             let mut changed: Vec<&str> = after
                 .as_object()
@@ -286,11 +288,44 @@ fn summary(e: &AuditEntry) -> String {
             changed.sort();
             if changed.is_empty() { "saved without changes".into() } else { format!("changed {}", changed.join(", ")) }
         }
-        "case.assign_cve" => format!("assigned {}", field(&e.after, "cve_id").unwrap_or_default()),
-        "case.message" => "wrote to the reporter conversation".into(),
-        "case.note" => "added an internal note".into(),
-        "case.attachment" => format!("attached {}", field(&e.after, "filename").unwrap_or_default()),
-        other => other.to_owned(),
+        AuditAction::CaseAssignCve => format!("assigned {}", field(&e.after, "cve_id").unwrap_or_default()),
+        AuditAction::CaseMessage => "wrote to the reporter conversation".into(),
+        AuditAction::CaseNote => "added an internal note".into(),
+        AuditAction::CaseAttachment => format!("attached {}", field(&e.after, "filename").unwrap_or_default()),
+        // A case's timeline holds only its own entries; should another kind reach it, it reads
+        // as the action's name. Listed one by one so that a new action is placed here on purpose.
+        AuditAction::AdvanceNoticePublish
+        | AuditAction::PostCreate
+        | AuditAction::PostUpdate
+        | AuditAction::PostSchedule
+        | AuditAction::PostUnschedule
+        | AuditAction::PostPublish
+        | AuditAction::BriefingCreate
+        | AuditAction::BriefingUpdate
+        | AuditAction::BriefingCancel
+        | AuditAction::SourceAdd
+        | AuditAction::SourceUpdate
+        | AuditAction::SourceRemove
+        | AuditAction::DocumentCreate
+        | AuditAction::DocumentUpdate
+        | AuditAction::DocumentSchedule
+        | AuditAction::DocumentUnschedule
+        | AuditAction::DocumentImport
+        | AuditAction::DocumentPublish
+        | AuditAction::DocumentPublishRefused
+        | AuditAction::SigningKeyCreate
+        | AuditAction::SigningKeyReplace
+        | AuditAction::EndpointCreate
+        | AuditAction::EndpointRotateSecret
+        | AuditAction::EndpointResume
+        | AuditAction::DeliveryRedeliver
+        | AuditAction::VendorCreate
+        | AuditAction::ProductCreate
+        | AuditAction::ProductVersionCreate
+        | AuditAction::UserCreate
+        | AuditAction::UserUpdate
+        | AuditAction::TokenCreate
+        | AuditAction::TokenRevoke => e.action.as_str().to_owned(),
     }
 }
 

@@ -70,7 +70,7 @@ async fn sources_are_managed_by_admins_with_clear_errors() {
         .state
         .store
         .audit_entries(&parapet_store::AuditQuery {
-            entity: Some("source".into()),
+            entity: Some(parapet_model::Entity::Source),
             page: 1,
             per_page: 10,
             ..Default::default()

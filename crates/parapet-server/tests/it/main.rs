@@ -3,6 +3,7 @@
 
 mod advance;
 mod api;
+mod audit;
 mod browser;
 mod catalog;
 mod embargo;

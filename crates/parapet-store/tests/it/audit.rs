@@ -9,7 +9,7 @@ async fn every_change_is_audited(store: TestStore) {
     let user = store.create_user("root", "erin", Role::Publisher, Some("secret-hash")).await.unwrap();
     store.update_user("root", user.id, Some(Role::Analyst), None, None).await.unwrap();
     let page = store
-        .audit_entries(&AuditQuery { entity: Some("user".into()), per_page: 10, ..Default::default() })
+        .audit_entries(&AuditQuery { entity: Some(parapet_model::Entity::User), per_page: 10, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(page.total, 2);

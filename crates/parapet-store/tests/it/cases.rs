@@ -148,7 +148,7 @@ async fn update_is_atomic(store: TestStore) {
     assert_eq!((updated.fields.title.as_str(), updated.severity), ("after", Some(Severity::Critical)));
     let timeline = store.case_timeline(&staff(Role::Auditor), case.id).await.unwrap();
     let last = timeline.last().unwrap();
-    assert_eq!(last.action, "case.update");
+    assert_eq!(last.action.as_str(), "case.update");
     assert_eq!(last.before.as_ref().unwrap()["title"], "before");
     assert_eq!(last.after.as_ref().unwrap()["title"], "after");
     assert!(matches!(store.update_case("analyst", 9999, &next).await, Err(StoreError::NotFound(_))));
@@ -172,7 +172,7 @@ async fn transitions(store: TestStore) {
         assert_eq!(store.transition_case("a", case.id, state, None).await.unwrap().state, state);
     }
     let timeline = store.case_timeline(&staff(Role::Analyst), case.id).await.unwrap();
-    assert_eq!(timeline.iter().filter(|e| e.action == "case.transition").count(), 6);
+    assert_eq!(timeline.iter().filter(|e| e.action.as_str() == "case.transition").count(), 6);
 
     let dup = new_case(&store, "dup").await;
     let missing = store.transition_case("a", dup.id, CaseState::Duplicate, None).await.unwrap_err();

@@ -165,7 +165,7 @@ async fn draft_schedule_publish_and_disclose(store: TestStore) {
     // Every step is in the audit log.
     let entries = store
         .audit_entries(&parapet_store::AuditQuery {
-            entity: Some("document".into()),
+            entity: Some(parapet_model::Entity::Document),
             entity_id: Some("PSB-2026-001".into()),
             ..Default::default()
         })
