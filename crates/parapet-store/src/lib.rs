@@ -40,7 +40,8 @@ pub use subscribers::{SubscribeOutcome, Subscriber, SubscriberCounts};
 pub use users::{ApiToken, Session, User};
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{Any, AnyPool};
+use sqlx::{Any, AnyPool, Row};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -87,6 +88,26 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The tables the migrations made and their columns, by name: what the SQLite and the
+    /// PostgreSQL migrations must agree on.
+    pub async fn schema(&self) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT m.name AS table_name, c.name AS column_name FROM sqlite_master m, pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'"
+            }
+        };
+        let mut schema: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for row in sqlx::query(sql).fetch_all(&self.pool).await? {
+            schema.entry(row.try_get("table_name")?).or_default().insert(row.try_get("column_name")?);
+        }
+        Ok(schema)
     }
 
     /// Checks that the database answers.

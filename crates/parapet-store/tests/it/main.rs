@@ -78,3 +78,26 @@ async fn create_database(admin_url: &str, name: &str) {
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
     admin.close().await;
 }
+
+/// The SQLite and PostgreSQL migrations make the same tables with the same columns, so that the
+/// one set of queries means the same on both.
+#[tokio::test]
+async fn both_migration_folders_make_the_same_schema() {
+    let (sqlite, postgres) = (sqlite().await.schema().await.unwrap(), postgres().await.schema().await.unwrap());
+    assert!(sqlite.len() > 20, "{sqlite:?}");
+    let tables: std::collections::BTreeSet<&String> = sqlite.keys().chain(postgres.keys()).collect();
+    let mut differences = Vec::new();
+    for table in tables {
+        match (sqlite.get(table), postgres.get(table)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) => differences.push(format!(
+                "{table}: only in SQLite {:?}, only in PostgreSQL {:?}",
+                a.difference(b).collect::<Vec<_>>(),
+                b.difference(a).collect::<Vec<_>>()
+            )),
+            (Some(_), None) => differences.push(format!("{table}: only in SQLite")),
+            (None, _) => differences.push(format!("{table}: only in PostgreSQL")),
+        }
+    }
+    assert!(differences.is_empty(), "the migration folders drifted:\n{}", differences.join("\n"));
+}
