@@ -13,7 +13,7 @@ use sqlx::{Any, AnyConnection, Row};
 use time::{Date, OffsetDateTime};
 
 use crate::audit::{Audit, AuditEntry, append};
-use crate::{Arg, Page, Store, StoreError, bind_all, from_ms, like_pattern, now_ms, placeholders};
+use crate::{Arg, Binds, Page, Store, StoreError, from_ms, like_pattern, now_ms, placeholders};
 use parapet_model::AuditAction;
 
 /// A case about to be created.
@@ -289,43 +289,40 @@ impl Store {
             return Ok(Page { items: Vec::new(), total: 0, page, per_page });
         }
         let mut conditions = Vec::new();
-        let mut args = Vec::new();
+        let mut binds = Binds::default();
         if !query.states.is_empty() {
-            conditions.push(format!("c.state IN ({})", placeholders(args.len() + 1, query.states.len())));
-            args.extend(query.states.iter().map(|s| Arg::Text(s.as_str().to_owned())));
+            let states = binds.list(query.states.iter().map(|s| Arg::Text(s.as_str().to_owned())));
+            conditions.push(format!("c.state IN ({states})"));
         }
         if let Some(severity) = query.severity {
-            args.push(Arg::Int(severity.rank()));
-            conditions.push(format!("c.severity_rank = ${}", args.len()));
+            conditions.push(format!("c.severity_rank = {}", binds.add(Arg::Int(severity.rank()))));
         }
         if let Some(product_id) = query.product_id {
-            args.push(Arg::Int(product_id));
-            conditions.push(format!("c.id IN (SELECT case_id FROM case_products WHERE product_id = ${})", args.len()));
+            let product = binds.add(Arg::Int(product_id));
+            conditions.push(format!("c.id IN (SELECT case_id FROM case_products WHERE product_id = {product})"));
         }
         for word in query.text.as_deref().unwrap_or("").split_whitespace().take(8) {
-            args.push(Arg::Text(like_pattern(word)));
-            let n = args.len();
+            let n = binds.add(Arg::Text(like_pattern(word)));
             conditions.push(format!(
-                "(LOWER(c.title) LIKE ${n} ESCAPE '\\' OR LOWER(c.description) LIKE ${n} ESCAPE '\\' OR LOWER(COALESCE(c.cve_id, '')) LIKE ${n} ESCAPE '\\')"
+                "(LOWER(c.title) LIKE {n} ESCAPE '\\' OR LOWER(c.description) LIKE {n} ESCAPE '\\' OR LOWER(COALESCE(c.cve_id, '')) LIKE {n} ESCAPE '\\')"
             ));
         }
         let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
         // A separate count keeps the page query an index walk that stops at LIMIT; a window
         // count over the page query makes every list sort all matching rows (measured: 60x slower).
-        let total = bind_all(sqlx::query::<Any>(&format!("SELECT COUNT(*) AS n FROM cases c {filter}")), &args)
+        let total = binds
+            .to(sqlx::query::<Any>(&format!("SELECT COUNT(*) AS n FROM cases c {filter}")))
             .fetch_one(&self.pool)
             .await?
             .try_get::<i64, _>("n")?;
         let direction = if query.ascending { "ASC" } else { "DESC" };
+        let limit = binds.add(Arg::Int(per_page as i64));
+        let offset = binds.add(Arg::Int((page as i64 - 1) * per_page as i64));
         let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases c {filter} ORDER BY {} {direction}, c.id {direction} LIMIT ${} OFFSET ${}",
+            "SELECT {CASE_COLUMNS} FROM cases c {filter} ORDER BY {} {direction}, c.id {direction} LIMIT {limit} OFFSET {offset}",
             query.sort.column(),
-            args.len() + 1,
-            args.len() + 2
         );
-        args.push(Arg::Int(per_page as i64));
-        args.push(Arg::Int((page as i64 - 1) * per_page as i64));
-        let rows = bind_all(sqlx::query::<Any>(&sql), &args).fetch_all(&self.pool).await?;
+        let rows = binds.to(sqlx::query::<Any>(&sql)).fetch_all(&self.pool).await?;
         let mut items: Vec<Case> = rows.iter().map(case).collect::<Result<_, _>>()?;
         let mut conn = self.pool.acquire().await?;
         fill_affected(&mut conn, &mut items).await?;

@@ -14,7 +14,7 @@ use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
 use crate::audit::{Audit, append};
-use crate::{Arg, Page, Store, StoreError, bind_all, from_ms, like_pattern, now_ms, to_ms};
+use crate::{Arg, Binds, Page, Store, StoreError, from_ms, like_pattern, now_ms, to_ms};
 use parapet_model::AuditAction;
 
 /// A document as the console sees it: the authored content (drafts included) and its schedule.
@@ -525,68 +525,58 @@ impl Store {
         let page = query.page.max(1);
         // VEX documents are in the provider directory; the guide lists the bulletins they come from.
         let mut conditions = vec!["p.is_current = 1".to_owned(), "p.category <> 'csaf_vex'".to_owned()];
-        let mut args = Vec::new();
+        let mut binds = Binds::default();
         if !viewer.can(Permission::ViewDocuments) {
             conditions.push("p.label IN ('WHITE', 'UNLABELED')".into());
         }
         if let Some(kind) = query.kind {
-            args.push(Arg::Text(kind.as_str().into()));
-            conditions.push(format!("p.kind = ${}", args.len()));
+            conditions.push(format!("p.kind = {}", binds.add(Arg::Text(kind.as_str().into()))));
         }
         if let Some(severity) = query.severity {
-            args.push(Arg::Text(severity.as_str().into()));
-            conditions.push(format!("p.severity = ${}", args.len()));
+            conditions.push(format!("p.severity = {}", binds.add(Arg::Text(severity.as_str().into()))));
         }
         if let Some(month) = &query.release_month {
-            args.push(Arg::Text(month.clone()));
-            conditions.push(format!("p.release_month = ${}", args.len()));
+            conditions.push(format!("p.release_month = {}", binds.add(Arg::Text(month.clone()))));
         }
         if let Some(from) = query.from {
-            args.push(Arg::Int(to_ms(from)));
-            conditions.push(format!("p.current_release >= ${}", args.len()));
+            conditions.push(format!("p.current_release >= {}", binds.add(Arg::Int(to_ms(from)))));
         }
         if let Some(until) = query.until {
-            args.push(Arg::Int(to_ms(until)));
-            conditions.push(format!("p.current_release < ${}", args.len()));
+            conditions.push(format!("p.current_release < {}", binds.add(Arg::Int(to_ms(until)))));
         }
         if let Some(cve) = query.cve.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            args.push(Arg::Text(cve.to_ascii_uppercase()));
+            let cve = binds.add(Arg::Text(cve.to_ascii_uppercase()));
             conditions.push(format!(
-                "p.document_id IN (SELECT document_id FROM document_terms WHERE term_kind = 'cve' AND term = ${})",
-                args.len()
+                "p.document_id IN (SELECT document_id FROM document_terms WHERE term_kind = 'cve' AND term = {cve})"
             ));
         }
         if let Some(product) = query.product.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            args.push(Arg::Text(like_pattern(product)));
+            let product = binds.add(Arg::Text(like_pattern(product)));
             conditions.push(format!(
                 "p.document_id IN (SELECT document_id FROM document_terms WHERE term_kind = 'product' \
-                 AND LOWER(term) LIKE ${} ESCAPE '\\')",
-                args.len()
+                 AND LOWER(term) LIKE {product} ESCAPE '\\')"
             ));
         }
         for word in query.text.as_deref().unwrap_or("").split_whitespace().take(8) {
-            args.push(Arg::Text(like_pattern(word)));
-            let n = args.len();
+            let n = binds.add(Arg::Text(like_pattern(word)));
             conditions
-                .push(format!("(LOWER(p.title) LIKE ${n} ESCAPE '\\' OR LOWER(p.document_id) LIKE ${n} ESCAPE '\\')"));
+                .push(format!("(LOWER(p.title) LIKE {n} ESCAPE '\\' OR LOWER(p.document_id) LIKE {n} ESCAPE '\\')"));
         }
         let filter = conditions.join(" AND ");
-        let total =
-            bind_all(sqlx::query::<Any>(&format!("SELECT COUNT(*) AS n FROM publications p WHERE {filter}")), &args)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get::<i64, _>("n")?;
+        let total = binds
+            .to(sqlx::query::<Any>(&format!("SELECT COUNT(*) AS n FROM publications p WHERE {filter}")))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<i64, _>("n")?;
+        let limit = binds.add(Arg::Int(per_page as i64));
+        let offset = binds.add(Arg::Int((page as i64 - 1) * per_page as i64));
         let sql = format!(
             "SELECT p.document_id, p.version, p.kind, p.title, p.label, p.path, p.category, p.severity, p.status, \
              p.release_month, p.initial_release, p.current_release, '' AS csaf, p.sha256, p.sha512, '' AS signature, \
              NULL AS snapshot FROM publications p WHERE {filter} \
-             ORDER BY p.current_release DESC, p.document_id LIMIT ${} OFFSET ${}",
-            args.len() + 1,
-            args.len() + 2
+             ORDER BY p.current_release DESC, p.document_id LIMIT {limit} OFFSET {offset}"
         );
-        args.push(Arg::Int(per_page as i64));
-        args.push(Arg::Int((page as i64 - 1) * per_page as i64));
-        let rows = bind_all(sqlx::query::<Any>(&sql), &args).fetch_all(&self.pool).await?;
+        let rows = binds.to(sqlx::query::<Any>(&sql)).fetch_all(&self.pool).await?;
         let mut items: Vec<Publication> = rows.iter().map(publication).collect::<Result<_, _>>()?;
         let mut conn = self.pool.acquire().await?;
         for item in &mut items {

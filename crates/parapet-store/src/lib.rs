@@ -163,17 +163,37 @@ pub(crate) enum Arg {
     Text(String),
 }
 
-pub(crate) fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    args: &[Arg],
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    for arg in args {
-        query = match arg {
-            Arg::Int(i) => query.bind(*i),
-            Arg::Text(s) => query.bind(s.clone()),
-        };
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// The arguments of a query built at run time. Each one added answers with its placeholder, so
+/// that no `$n` is counted by hand.
+#[derive(Default)]
+pub(crate) struct Binds {
+    args: Vec<Arg>,
+}
+
+impl Binds {
+    /// Adds an argument; its placeholder (`$3`).
+    pub fn add(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
     }
-    query
+
+    /// Adds arguments for an `IN (…)` list; their placeholders (`$3, $4`).
+    pub fn list(&mut self, args: impl IntoIterator<Item = Arg>) -> String {
+        args.into_iter().map(|arg| self.add(arg)).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Binds the arguments, in order, to a query of the SQL they were added for.
+    pub fn to<'q>(&self, mut query: AnyQuery<'q>) -> AnyQuery<'q> {
+        for arg in &self.args {
+            query = match arg {
+                Arg::Int(i) => query.bind(*i),
+                Arg::Text(s) => query.bind(s.clone()),
+            };
+        }
+        query
+    }
 }
 
 /// A `LIKE` pattern matching `word` anywhere, with `\\` as the escape character.

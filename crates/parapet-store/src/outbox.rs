@@ -434,8 +434,8 @@ impl Store {
         }
         let mut payloads = std::collections::HashMap::new();
         for chunk in messages.chunks(100) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT id, payload, created_at FROM outbox WHERE id IN ({})", placeholders.join(", "));
+            let placeholders = crate::placeholders(1, chunk.len());
+            let sql = format!("SELECT id, payload, created_at FROM outbox WHERE id IN ({})", placeholders);
             let mut query = sqlx::query::<Any>(&sql);
             for id in chunk {
                 query = query.bind(id.clone());
@@ -477,10 +477,10 @@ impl Store {
         }
         let mut tx = self.write_tx().await?;
         for chunk in ids.chunks(500) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let placeholders = crate::placeholders(3, chunk.len());
             let sql = format!(
                 "UPDATE deliveries SET lease_until = $1 WHERE lease_owner = $2 AND status = 'pending' AND id IN ({})",
-                placeholders.join(", ")
+                placeholders
             );
             let mut query = sqlx::query::<Any>(&sql).bind(now_ms() + lease_ms).bind(owner.to_owned());
             for id in chunk {
@@ -560,11 +560,11 @@ impl Store {
         if message_ids.is_empty() {
             return Ok(counts);
         }
-        let placeholders: Vec<String> = (1..=message_ids.len()).map(|i| format!("${i}")).collect();
+        let placeholders = crate::placeholders(1, message_ids.len());
         let sql = format!(
             "SELECT message_id, status, COUNT(*) AS n FROM deliveries WHERE message_id IN ({}) \
              GROUP BY message_id, status",
-            placeholders.join(", ")
+            placeholders
         );
         let mut query = sqlx::query::<Any>(&sql);
         for id in message_ids {

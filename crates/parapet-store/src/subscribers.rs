@@ -242,8 +242,8 @@ impl Store {
     pub async fn subscribers_by_id(&self, ids: &[i64]) -> Result<Vec<Subscriber>, StoreError> {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(1000) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE id IN ({})", placeholders.join(", "));
+            let placeholders = crate::placeholders(1, chunk.len());
+            let sql = format!("SELECT {COLUMNS} FROM subscribers WHERE id IN ({})", placeholders);
             let mut query = sqlx::query::<Any>(&sql);
             for id in chunk {
                 query = query.bind(*id);

@@ -56,17 +56,14 @@ impl Store {
         let per_page = query.per_page.clamp(1, 200);
         let page = query.page.max(1);
         let mut conditions = vec!["r.body IS NOT NULL".to_owned()];
-        let mut args = Vec::new();
+        let mut binds = Binds::default();
         if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            args.push(Arg::Text(text.to_owned()));
-            let exact = args.len();
-            args.push(Arg::Text(text.to_uppercase()));
-            let upper = args.len();
-            args.push(Arg::Text(like_pattern(text)));
-            let words = args.len();
+            let exact = binds.add(Arg::Text(text.to_owned()));
+            let upper = binds.add(Arg::Text(text.to_uppercase()));
+            let words = binds.add(Arg::Text(like_pattern(text)));
             conditions.push(format!(
-                "(r.id IN (SELECT record FROM catalog_ids WHERE alias = ${exact} OR alias = ${upper}) OR LOWER(r.title) LIKE ${words} ESCAPE '\\' \
-                 OR LOWER(r.record_id) LIKE ${words} ESCAPE '\\')"
+                "(r.id IN (SELECT record FROM catalog_ids WHERE alias = {exact} OR alias = {upper}) OR LOWER(r.title) LIKE {words} ESCAPE '\\' \
+                 OR LOWER(r.record_id) LIKE {words} ESCAPE '\\')"
             ));
         }
         if let Some(ecosystem) = query.ecosystem.as_deref().filter(|e| !e.is_empty()) {
@@ -74,41 +71,35 @@ impl Store {
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
-            args.push(Arg::Text(format!("% {word} %")));
-            conditions.push(format!("(' ' || r.ecosystems || ' ') LIKE ${} ESCAPE '\\'", args.len()));
+            let pattern = binds.add(Arg::Text(format!("% {word} %")));
+            conditions.push(format!("(' ' || r.ecosystems || ' ') LIKE {pattern} ESCAPE '\\'"));
         }
         if let Some(package) = query.package.as_deref().filter(|p| !p.is_empty()) {
-            args.push(Arg::Text(package.trim().to_owned()));
-            conditions.push(format!("r.id IN (SELECT record FROM catalog_packages WHERE package = ${})", args.len()));
+            let package = binds.add(Arg::Text(package.trim().to_owned()));
+            conditions.push(format!("r.id IN (SELECT record FROM catalog_packages WHERE package = {package})"));
         }
         if let Some(source) = query.source.as_deref().filter(|s| !s.is_empty()) {
-            args.push(Arg::Text(source.to_owned()));
-            conditions.push(format!("r.source_id IN (SELECT id FROM catalog_sources WHERE name = ${})", args.len()));
+            let source = binds.add(Arg::Text(source.to_owned()));
+            conditions.push(format!("r.source_id IN (SELECT id FROM catalog_sources WHERE name = {source})"));
         }
         if let Some(severity) = query.min_severity {
-            args.push(Arg::Int(severity.rank()));
-            conditions.push(format!("r.severity_rank >= ${}", args.len()));
+            conditions.push(format!("r.severity_rank >= {}", binds.add(Arg::Int(severity.rank()))));
         }
         let filter = conditions.join(" AND ");
-        let total: i64 = bind_all(
-            sqlx::query::<Any>(&format!("SELECT COUNT(DISTINCT r.entry) AS n FROM catalog_records r WHERE {filter}")),
-            &args,
-        )
-        .fetch_one(&self.pool)
-        .await?
-        .try_get("n")?;
-        let mut page_args = args;
-        page_args.push(Arg::Int(i64::from(per_page)));
-        page_args.push(Arg::Int(i64::from(page - 1) * i64::from(per_page)));
-        let entries: Vec<String> = bind_all(
-            sqlx::query::<Any>(&format!(
-                "SELECT DISTINCT r.entry FROM catalog_records r WHERE {filter} ORDER BY r.entry DESC LIMIT ${} OFFSET ${}",
-                page_args.len() - 1,
-                page_args.len()
-            )),
-            &page_args,
-        )
-        .fetch_all(&self.pool)
+        let total: i64 = binds
+            .to(sqlx::query::<Any>(&format!(
+                "SELECT COUNT(DISTINCT r.entry) AS n FROM catalog_records r WHERE {filter}"
+            )))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let limit = binds.add(Arg::Int(i64::from(per_page)));
+        let offset = binds.add(Arg::Int(i64::from(page - 1) * i64::from(per_page)));
+        let entries: Vec<String> = binds
+            .to(sqlx::query::<Any>(&format!(
+                "SELECT DISTINCT r.entry FROM catalog_records r WHERE {filter} ORDER BY r.entry DESC LIMIT {limit} OFFSET {offset}"
+            )))
+            .fetch_all(&self.pool)
         .await?
         .iter()
         .map(|row| row.try_get("entry"))
@@ -162,38 +153,34 @@ impl Store {
         let per_page = query.per_page.max(1);
         let page = query.page.max(1);
         let mut conditions = vec!["1 = 1".to_owned()];
-        let mut args = Vec::new();
+        let mut binds = Binds::default();
         if !query.include_superseded {
             conditions.push("u.superseded_by IS NULL".to_owned());
         }
         if let Some(ecosystem) = query.ecosystem.as_deref().filter(|e| !e.is_empty()) {
-            args.push(Arg::Text(ecosystem.to_owned()));
-            conditions.push(format!("(u.ecosystem = ${0} OR LOWER(u.ecosystem) LIKE LOWER(${0}) || ':%')", args.len()));
+            let ecosystem = binds.add(Arg::Text(ecosystem.to_owned()));
+            conditions
+                .push(format!("(u.ecosystem = {ecosystem} OR LOWER(u.ecosystem) LIKE LOWER({ecosystem}) || ':%')"));
         }
         if let Some(package) = query.package.as_deref().filter(|p| !p.is_empty()) {
-            args.push(Arg::Text(package.to_owned()));
-            conditions.push(format!("(u.package = ${0} OR u.source_package = ${0})", args.len()));
+            let package = binds.add(Arg::Text(package.to_owned()));
+            conditions.push(format!("(u.package = {package} OR u.source_package = {package})"));
         }
         let filter = conditions.join(" AND ");
-        let total: i64 =
-            bind_all(sqlx::query::<Any>(&format!("SELECT COUNT(*) AS n FROM catalog_updates u WHERE {filter}")), &args)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("n")?;
-        let mut page_args = args;
-        page_args.push(Arg::Int(i64::from(per_page)));
-        page_args.push(Arg::Int(i64::from(page - 1) * i64::from(per_page)));
-        let rows = bind_all(
-            sqlx::query::<Any>(&format!(
+        let total: i64 = binds
+            .to(sqlx::query::<Any>(&format!("SELECT COUNT(*) AS n FROM catalog_updates u WHERE {filter}")))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let limit = binds.add(Arg::Int(i64::from(per_page)));
+        let offset = binds.add(Arg::Int(i64::from(page - 1) * i64::from(per_page)));
+        let rows = binds
+            .to(sqlx::query::<Any>(&format!(
                 "SELECT s.name, {UPDATE_COLUMNS} FROM catalog_updates u JOIN catalog_sources s ON s.id = u.source_id \
-                 WHERE {filter} ORDER BY u.ecosystem, u.package, u.arch, u.suite, u.id LIMIT ${} OFFSET ${}",
-                page_args.len() - 1,
-                page_args.len()
-            )),
-            &page_args,
-        )
-        .fetch_all(&self.pool)
-        .await?;
+                 WHERE {filter} ORDER BY u.ecosystem, u.package, u.arch, u.suite, u.id LIMIT {limit} OFFSET {offset}"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
         let mut items: Vec<CatalogUpdate> = rows
             .iter()
             .map(|row| {

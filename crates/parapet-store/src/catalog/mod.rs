@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::OffsetDateTime;
 
 use crate::audit::{Audit, append};
-use crate::{Arg, Page, Store, StoreError, bind_all, from_ms, like_pattern, now_ms, placeholders, to_ms};
+use crate::{Arg, Binds, Page, Store, StoreError, from_ms, like_pattern, now_ms, placeholders, to_ms};
 use parapet_model::AuditAction;
 
 /// A source as stored, with its last run.
