@@ -5,7 +5,7 @@
 
 use parapet_model::{AuditAction, Entity};
 use serde::Serialize;
-use sqlx::{Any, AnyConnection, Row};
+use sqlx::{Any, AnyConnection};
 use time::OffsetDateTime;
 
 use crate::{Page, Store, StoreError, from_ms, now_ms};
@@ -59,30 +59,36 @@ pub(crate) async fn append(conn: &mut AnyConnection, audit: Audit<'_>) -> Result
     Ok(())
 }
 
-/// A stored word (an action, an entity) read back as its enum.
-fn word<T: std::str::FromStr<Err = parapet_model::FieldError>>(
-    row: &sqlx::any::AnyRow,
-    column: &str,
-) -> Result<T, StoreError> {
-    let text: String = row.try_get(column)?;
-    text.parse().map_err(|e: parapet_model::FieldError| StoreError::Corrupt(format!("audit {column}: {}", e.message)))
+/// An `audit_log` row as stored.
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    entity: String,
+    entity_id: Option<String>,
+    before_json: Option<String>,
+    after_json: Option<String>,
 }
 
 fn entry(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
-    let json = |name: &str| -> Result<Option<serde_json::Value>, StoreError> {
-        row.try_get::<Option<String>, _>(name)?
-            .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("audit {name}: {e}"))))
+    let row = <AuditRow as sqlx::FromRow<_>>::from_row(row)?;
+    let json = |name: &str, text: Option<String>| -> Result<Option<serde_json::Value>, StoreError> {
+        text.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("audit {name}: {e}"))))
             .transpose()
     };
+    // A stored word (an action, an entity) read back as its enum.
+    let word = |e: parapet_model::FieldError| StoreError::Corrupt(format!("audit {}: {}", e.field, e.message));
     Ok(AuditEntry {
-        id: row.try_get("id")?,
-        at: from_ms(row.try_get("at")?),
-        actor: row.try_get("actor")?,
-        action: word(row, "action")?,
-        entity: word(row, "entity")?,
-        entity_id: row.try_get("entity_id")?,
-        before: json("before_json")?,
-        after: json("after_json")?,
+        id: row.id,
+        at: from_ms(row.at),
+        actor: row.actor,
+        action: row.action.parse().map_err(word)?,
+        entity: row.entity.parse().map_err(word)?,
+        entity_id: row.entity_id,
+        before: json("before_json", row.before_json)?,
+        after: json("after_json", row.after_json)?,
     })
 }
 

@@ -2,6 +2,24 @@
 //! taking the next tick of `catalog_clock`; the documents' states; the end of a run.
 
 use super::*;
+use sqlx::FromRow;
+
+/// A `catalog_documents` row as stored.
+#[derive(FromRow)]
+struct DocumentRow {
+    document: String,
+    digest: String,
+    modified: String,
+    record_id: Option<String>,
+    problems: Option<String>,
+}
+
+impl DocumentRow {
+    fn into_state(self) -> Result<DocumentState, StoreError> {
+        let DocumentRow { document, digest, modified, record_id, problems } = self;
+        Ok(DocumentState { document, digest, modified, record_id, problems: read_problems(problems)? })
+    }
+}
 
 impl Store {
     /// What the source's documents were when last taken, for the given keys (all when `None`).
@@ -36,13 +54,7 @@ impl Store {
         };
         rows.iter()
             .map(|row| {
-                let state = DocumentState {
-                    document: row.try_get("document")?,
-                    digest: row.try_get("digest")?,
-                    modified: row.try_get("modified")?,
-                    record_id: row.try_get("record_id")?,
-                    problems: read_problems(row.try_get("problems")?)?,
-                };
+                let state = DocumentRow::from_row(row)?.into_state()?;
                 Ok((state.document.clone(), state))
             })
             .collect()
@@ -62,7 +74,8 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let rows = sqlx::query::<Any>(
-            "SELECT document, record_id, problems FROM catalog_documents WHERE source_id = $1 AND problems IS NOT NULL \
+            "SELECT document, digest, modified, record_id, problems FROM catalog_documents \
+             WHERE source_id = $1 AND problems IS NOT NULL \
              ORDER BY document LIMIT $2",
         )
         .bind(source_id)
@@ -72,11 +85,8 @@ impl Store {
         let documents = rows
             .iter()
             .map(|row| {
-                Ok(ProblemDocument {
-                    document: row.try_get("document")?,
-                    record_id: row.try_get("record_id")?,
-                    problems: read_problems(row.try_get("problems")?)?,
-                })
+                let DocumentRow { document, record_id, problems, .. } = DocumentRow::from_row(row)?;
+                Ok(ProblemDocument { document, record_id, problems: read_problems(problems)? })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((documents, total.max(0) as u64))

@@ -2,6 +2,17 @@
 //! searched and paged, the updates, and the whole catalog as a snapshot.
 
 use super::*;
+use sqlx::FromRow;
+
+/// A live record with its source's name, as `records_where` reads it.
+#[derive(FromRow)]
+struct RecordRow {
+    name: String,
+    record_id: String,
+    modified: String,
+    body: String,
+    problems: Option<String>,
+}
 
 impl Store {
     /// Everything the catalog holds now, as the catalog `parapet scan` reads: live records in
@@ -135,14 +146,14 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let body: String = row.try_get("body")?;
+                let RecordRow { name, record_id, modified, body, problems } = RecordRow::from_row(row)?;
                 Ok(CatalogRecord {
-                    source: row.try_get("name")?,
-                    record_id: row.try_get("record_id")?,
-                    modified: row.try_get("modified")?,
+                    source: name,
+                    record_id,
+                    modified,
                     advisory: serde_json::from_str(&body)
                         .map_err(|e| StoreError::Corrupt(format!("catalog record: {e}")))?,
-                    problems: read_problems(row.try_get("problems")?)?,
+                    problems: read_problems(problems)?,
                 })
             })
             .collect()

@@ -91,7 +91,7 @@ impl std::ops::AddAssign for SyncCounts {
 }
 
 /// A document a sync refused, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Rejection {
     pub document: String,
     pub reason: String,

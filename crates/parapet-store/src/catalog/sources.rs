@@ -2,6 +2,45 @@
 //! sync holds on it (one sync per source at a time, across servers).
 
 use super::*;
+use sqlx::FromRow;
+
+/// A `catalog_runs` row as stored.
+#[derive(FromRow)]
+struct RunRow {
+    id: i64,
+    started_at: i64,
+    finished_at: Option<i64>,
+    outcome: String,
+    error: Option<String>,
+    new_count: i64,
+    updated_count: i64,
+    unchanged_count: i64,
+    rejected_count: i64,
+    withdrawn_count: i64,
+    problem_count: i64,
+}
+
+impl RunRow {
+    fn into_run(self, rejections: Vec<Rejection>) -> SyncRun {
+        let count = |n: i64| n.max(0) as u64;
+        SyncRun {
+            id: self.id,
+            started_at: from_ms(self.started_at),
+            finished_at: self.finished_at.map(from_ms),
+            outcome: self.outcome,
+            error: self.error,
+            counts: SyncCounts {
+                new: count(self.new_count),
+                updated: count(self.updated_count),
+                unchanged: count(self.unchanged_count),
+                rejected: count(self.rejected_count),
+                withdrawn: count(self.withdrawn_count),
+                accepted_with_problems: count(self.problem_count),
+            },
+            rejections,
+        }
+    }
+}
 
 impl Store {
     /// Adds a source; its first scheduled sync is due at once when it has an interval.
@@ -136,34 +175,15 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut runs = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: i64 = row.try_get("id")?;
-            let count = |name: &str| -> Result<u64, StoreError> { Ok(row.try_get::<i64, _>(name)?.max(0) as u64) };
-            let rejections = sqlx::query::<Any>(
+        for row in &rows {
+            let run = RunRow::from_row(row)?;
+            let rejections = sqlx::query_as::<Any, Rejection>(
                 "SELECT document, reason FROM catalog_rejections WHERE run_id = $1 ORDER BY document",
             )
-            .bind(id)
+            .bind(run.id)
             .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| Ok(Rejection { document: r.try_get("document")?, reason: r.try_get("reason")? }))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-            runs.push(SyncRun {
-                id,
-                started_at: from_ms(row.try_get("started_at")?),
-                finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(from_ms),
-                outcome: row.try_get("outcome")?,
-                error: row.try_get("error")?,
-                counts: SyncCounts {
-                    new: count("new_count")?,
-                    updated: count("updated_count")?,
-                    unchanged: count("unchanged_count")?,
-                    rejected: count("rejected_count")?,
-                    withdrawn: count("withdrawn_count")?,
-                    accepted_with_problems: count("problem_count")?,
-                },
-                rejections,
-            });
+            .await?;
+            runs.push(run.into_run(rejections));
         }
         Ok(runs)
     }
