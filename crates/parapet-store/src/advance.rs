@@ -119,11 +119,20 @@ impl Store {
     }
 }
 
+/// An `advance_notices` row as stored.
+#[derive(sqlx::FromRow)]
+struct NoticeRow {
+    version: i64,
+    summary: String,
+    published_at: i64,
+}
+
 fn notice_row(row: &sqlx::any::AnyRow) -> Result<AdvanceNotice, StoreError> {
-    let summary: String = row.try_get("summary")?;
+    let row = <NoticeRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(AdvanceNotice {
-        version: row.try_get::<i64, _>("version")? as u32,
-        summary: serde_json::from_str(&summary).map_err(|e| StoreError::Corrupt(format!("advance notice: {e}")))?,
-        published_at: from_ms(row.try_get("published_at")?),
+        version: u32::try_from(row.version)
+            .map_err(|_| StoreError::Corrupt(format!("advance notice version {}", row.version)))?,
+        summary: serde_json::from_str(&row.summary).map_err(|e| StoreError::Corrupt(format!("advance notice: {e}")))?,
+        published_at: from_ms(row.published_at),
     })
 }

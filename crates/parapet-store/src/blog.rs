@@ -239,18 +239,33 @@ async fn post_in(conn: &mut AnyConnection, slug: &str) -> Result<Option<Post>, S
     row.as_ref().map(post_row).transpose()
 }
 
+/// A `blog_posts` row as stored.
+#[derive(sqlx::FromRow)]
+struct PostRow {
+    slug: String,
+    title: String,
+    summary: String,
+    body: String,
+    status: String,
+    publish_at: Option<i64>,
+    published_at: Option<i64>,
+    author: String,
+    updated_at: i64,
+}
+
 fn post_row(row: &sqlx::any::AnyRow) -> Result<Post, StoreError> {
-    let status: String = row.try_get("status")?;
+    let row = <PostRow as sqlx::FromRow<_>>::from_row(row)?;
+    let status = row.status;
     Ok(Post {
-        slug: row.try_get("slug")?,
-        title: row.try_get("title")?,
-        summary: row.try_get("summary")?,
-        body: row.try_get("body")?,
+        slug: row.slug,
+        title: row.title,
+        summary: row.summary,
+        body: row.body,
         status: PostStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("post status {status:?}")))?,
-        publish_at: row.try_get::<Option<i64>, _>("publish_at")?.map(from_ms),
-        published_at: row.try_get::<Option<i64>, _>("published_at")?.map(from_ms),
-        author: row.try_get("author")?,
-        updated_at: from_ms(row.try_get("updated_at")?),
+        publish_at: row.publish_at.map(from_ms),
+        published_at: row.published_at.map(from_ms),
+        author: row.author,
+        updated_at: from_ms(row.updated_at),
     })
 }
 

@@ -1,7 +1,7 @@
 //! Briefings: scheduled, changed, cancelled (kept, so calendar subscribers see the cancellation).
 
 use parapet_model::{Briefing, BriefingInput};
-use sqlx::{Any, AnyConnection, Row};
+use sqlx::{Any, AnyConnection};
 use time::OffsetDateTime;
 
 use crate::audit::{Audit, append};
@@ -130,16 +130,30 @@ async fn briefing_in(conn: &mut AnyConnection, id: i64) -> Result<Option<Briefin
     row.as_ref().map(briefing_row).transpose()
 }
 
+/// A `briefings` row as stored.
+#[derive(sqlx::FromRow)]
+struct BriefingRow {
+    id: i64,
+    title: String,
+    starts_at: i64,
+    duration_minutes: i64,
+    join_url: String,
+    description: String,
+    cancelled: i64,
+    updated_at: i64,
+}
+
 fn briefing_row(row: &sqlx::any::AnyRow) -> Result<Briefing, StoreError> {
+    let row = <BriefingRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(Briefing {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        starts_at: from_ms(row.try_get("starts_at")?),
-        duration_minutes: u32::try_from(row.try_get::<i64, _>("duration_minutes")?).unwrap_or(60),
-        join_url: row.try_get("join_url")?,
-        description: row.try_get("description")?,
-        cancelled: row.try_get::<i64, _>("cancelled")? != 0,
-        updated_at: from_ms(row.try_get("updated_at")?),
+        id: row.id,
+        title: row.title,
+        starts_at: from_ms(row.starts_at),
+        duration_minutes: u32::try_from(row.duration_minutes).unwrap_or(60),
+        join_url: row.join_url,
+        description: row.description,
+        cancelled: row.cancelled != 0,
+        updated_at: from_ms(row.updated_at),
     })
 }
 

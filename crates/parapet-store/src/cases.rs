@@ -139,83 +139,126 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
+/// A `cases` row as stored (the columns of [`CASE_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    id: i64,
+    state: String,
+    duplicate_of: Option<i64>,
+    title: String,
+    description: String,
+    reporter_name: Option<String>,
+    reporter_email: Option<String>,
+    credits_json: String,
+    cwe: Option<String>,
+    cvss_v31: Option<String>,
+    cvss_v31_tenths: Option<i64>,
+    cvss_v4: Option<String>,
+    cvss_v4_tenths: Option<i64>,
+    severity_override: Option<String>,
+    severity_override_reason: Option<String>,
+    publicly_disclosed: i64,
+    exploited: i64,
+    exploitability_index: Option<String>,
+    cve_id: Option<String>,
+    disclosure_date: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
 fn case(row: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
-    let id: i64 = row.try_get("id")?;
-    let state: String = row.try_get("state")?;
-    let credits: String = row.try_get("credits_json")?;
-    let v31: Option<String> = row.try_get("cvss_v31")?;
-    let v4: Option<String> = row.try_get("cvss_v4")?;
-    let override_severity: Option<String> = row.try_get("severity_override")?;
-    let index: Option<String> = row.try_get("exploitability_index")?;
-    let disclosure: Option<String> = row.try_get("disclosure_date")?;
+    let row = <CaseRow as sqlx::FromRow<_>>::from_row(row)?;
     let fields = CaseFields {
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        reporter_name: row.try_get("reporter_name")?,
-        reporter_email: row.try_get("reporter_email")?,
-        credits: serde_json::from_str(&credits).map_err(corrupt)?,
+        title: row.title,
+        description: row.description,
+        reporter_name: row.reporter_name,
+        reporter_email: row.reporter_email,
+        credits: serde_json::from_str(&row.credits_json).map_err(corrupt)?,
         affected: Vec::new(),
-        cwe: row.try_get("cwe")?,
+        cwe: row.cwe,
         cvss: CvssScores {
-            v31: v31
-                .map(|v| Ok::<_, StoreError>(CvssV3 { vector: v, score: from_tenths(row.try_get("cvss_v31_tenths")?) }))
-                .transpose()?,
-            v4: v4
-                .map(|v| Ok::<_, StoreError>(CvssV4 { vector: v, score: from_tenths(row.try_get("cvss_v4_tenths")?) }))
-                .transpose()?,
+            v31: row.cvss_v31.map(|vector| CvssV3 { vector, score: from_tenths(row.cvss_v31_tenths) }),
+            v4: row.cvss_v4.map(|vector| CvssV4 { vector, score: from_tenths(row.cvss_v4_tenths) }),
         },
-        severity_override: override_severity
+        severity_override: row
+            .severity_override
             .map(|s| {
                 Ok::<_, StoreError>(SeverityOverride {
                     severity: s.parse().map_err(corrupt)?,
-                    reason: row.try_get::<Option<String>, _>("severity_override_reason")?.unwrap_or_default(),
+                    reason: row.severity_override_reason.unwrap_or_default(),
                 })
             })
             .transpose()?,
         exploitability: Exploitability {
-            publicly_disclosed: row.try_get::<i64, _>("publicly_disclosed")? != 0,
-            exploited: row.try_get::<i64, _>("exploited")? != 0,
-            index: index.map(|i| i.parse()).transpose().map_err(corrupt)?,
+            publicly_disclosed: row.publicly_disclosed != 0,
+            exploited: row.exploited != 0,
+            index: row.exploitability_index.map(|i| i.parse()).transpose().map_err(corrupt)?,
         },
-        cve_id: row.try_get("cve_id")?,
-        disclosure_date: disclosure.map(|d| Date::parse(&d, DATE_FORMAT)).transpose().map_err(corrupt)?,
+        cve_id: row.cve_id,
+        disclosure_date: row.disclosure_date.map(|d| Date::parse(&d, DATE_FORMAT)).transpose().map_err(corrupt)?,
     };
     Ok(Case {
-        id,
-        key: CaseKey(id).to_string(),
-        state: state.parse().map_err(corrupt)?,
-        duplicate_of: row.try_get("duplicate_of")?,
+        id: row.id,
+        key: CaseKey(row.id).to_string(),
+        state: row.state.parse().map_err(corrupt)?,
+        duplicate_of: row.duplicate_of,
         severity: fields.effective_severity(),
         derived_severity: fields.derived_severity(),
         fields,
-        created_at: from_ms(row.try_get("created_at")?),
-        updated_at: from_ms(row.try_get("updated_at")?),
+        created_at: from_ms(row.created_at),
+        updated_at: from_ms(row.updated_at),
     })
+}
+
+/// A `case_messages` row as stored.
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
+    case_id: i64,
+    visibility: String,
+    author_kind: String,
+    author_name: String,
+    body: String,
+    created_at: i64,
 }
 
 fn message(row: &sqlx::any::AnyRow) -> Result<Message, StoreError> {
-    let visibility: String = row.try_get("visibility")?;
+    let row = <MessageRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(Message {
-        id: row.try_get("id")?,
-        case_id: row.try_get("case_id")?,
-        visibility: MessageVisibility::parse(&visibility).map_err(corrupt)?,
-        author_kind: row.try_get("author_kind")?,
-        author_name: row.try_get("author_name")?,
-        body: row.try_get("body")?,
-        created_at: from_ms(row.try_get("created_at")?),
+        id: row.id,
+        case_id: row.case_id,
+        visibility: MessageVisibility::parse(&row.visibility).map_err(corrupt)?,
+        author_kind: row.author_kind,
+        author_name: row.author_name,
+        body: row.body,
+        created_at: from_ms(row.created_at),
     })
 }
 
+/// An `attachments` row as stored, without its content.
+#[derive(sqlx::FromRow)]
+struct AttachmentRow {
+    id: i64,
+    case_id: i64,
+    filename: String,
+    content_type: String,
+    sha256: String,
+    size: i64,
+    uploaded_by: String,
+    created_at: i64,
+}
+
 fn attachment(row: &sqlx::any::AnyRow) -> Result<Attachment, StoreError> {
+    let row = <AttachmentRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(Attachment {
-        id: row.try_get("id")?,
-        case_id: row.try_get("case_id")?,
-        filename: row.try_get("filename")?,
-        content_type: row.try_get("content_type")?,
-        sha256: row.try_get("sha256")?,
-        size: row.try_get("size")?,
-        uploaded_by: row.try_get("uploaded_by")?,
-        created_at: from_ms(row.try_get("created_at")?),
+        id: row.id,
+        case_id: row.case_id,
+        filename: row.filename,
+        content_type: row.content_type,
+        sha256: row.sha256,
+        size: row.size,
+        uploaded_by: row.uploaded_by,
+        created_at: from_ms(row.created_at),
     })
 }
 

@@ -84,55 +84,89 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
+/// A `publications` row (the columns of [`PUBLICATION_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct PublicationRow {
+    document_id: String,
+    version: String,
+    kind: String,
+    title: String,
+    label: String,
+    path: String,
+    category: String,
+    severity: Option<String>,
+    status: String,
+    release_month: Option<String>,
+    initial_release: i64,
+    current_release: i64,
+    csaf: String,
+    sha256: String,
+    sha512: String,
+    signature: String,
+    snapshot: Option<String>,
+}
+
 fn publication(row: &sqlx::any::AnyRow) -> Result<Publication, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let severity: Option<String> = row.try_get("severity")?;
+    let row = <PublicationRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(Publication {
-        document_id: row.try_get("document_id")?,
-        version: row.try_get("version")?,
-        kind: kind.parse().map_err(corrupt)?,
-        title: row.try_get("title")?,
-        label: row.try_get("label")?,
-        path: row.try_get("path")?,
-        category: row.try_get("category")?,
-        severity: severity.map(|s| s.parse()).transpose().map_err(corrupt)?,
-        status: row.try_get("status")?,
-        release_month: row.try_get("release_month")?,
-        initial_release: from_ms(row.try_get("initial_release")?),
-        current_release: from_ms(row.try_get("current_release")?),
-        csaf: row.try_get("csaf")?,
-        sha256: row.try_get("sha256")?,
-        sha512: row.try_get("sha512")?,
-        signature: row.try_get("signature")?,
-        snapshot: row.try_get("snapshot")?,
+        document_id: row.document_id,
+        version: row.version,
+        kind: row.kind.parse().map_err(corrupt)?,
+        title: row.title,
+        label: row.label,
+        path: row.path,
+        category: row.category,
+        severity: row.severity.map(|s| s.parse()).transpose().map_err(corrupt)?,
+        status: row.status,
+        release_month: row.release_month,
+        initial_release: from_ms(row.initial_release),
+        current_release: from_ms(row.current_release),
+        csaf: row.csaf,
+        sha256: row.sha256,
+        sha512: row.sha512,
+        signature: row.signature,
+        snapshot: row.snapshot,
         cves: Vec::new(),
         products: Vec::new(),
     })
 }
 
+/// A `documents` row as stored.
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    id: String,
+    kind: String,
+    origin: String,
+    title: String,
+    body: Option<String>,
+    status: String,
+    scheduled_at: Option<i64>,
+    scheduled_status: Option<String>,
+    scheduled_release: Option<String>,
+    schedule_error: Option<String>,
+    updated_at: i64,
+}
+
 fn stored_document(row: &sqlx::any::AnyRow) -> Result<StoredDocument, StoreError> {
-    let kind: String = row.try_get("kind")?;
-    let body: Option<String> = row.try_get("body")?;
-    let at: Option<i64> = row.try_get("scheduled_at")?;
-    let status: Option<String> = row.try_get("scheduled_status")?;
-    let schedule = match (at, status) {
+    let row = <DocumentRow as sqlx::FromRow<_>>::from_row(row)?;
+    let schedule = match (row.scheduled_at, row.scheduled_status) {
         (Some(at), Some(status)) => Some(Schedule {
             at: from_ms(at),
             status: serde_json::from_value(serde_json::Value::String(status)).map_err(corrupt)?,
-            release_month: row.try_get("scheduled_release")?,
+            release_month: row.scheduled_release,
         }),
         _ => None,
     };
     Ok(StoredDocument {
-        id: row.try_get("id")?,
-        kind: kind.parse().map_err(corrupt)?,
-        origin: row.try_get("origin")?,
-        title: row.try_get("title")?,
-        status: row.try_get("status")?,
-        document: body.map(|b| serde_json::from_str(&b)).transpose().map_err(corrupt)?,
+        id: row.id,
+        kind: row.kind.parse().map_err(corrupt)?,
+        origin: row.origin,
+        title: row.title,
+        status: row.status,
+        document: row.body.map(|b| serde_json::from_str(&b)).transpose().map_err(corrupt)?,
         schedule,
-        schedule_error: row.try_get("schedule_error")?,
-        updated_at: from_ms(row.try_get("updated_at")?),
+        schedule_error: row.schedule_error,
+        updated_at: from_ms(row.updated_at),
     })
 }
 

@@ -615,15 +615,16 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
+                let row = <DeliveryRow as sqlx::FromRow<_>>::from_row(row)?;
                 Ok(DeliveryRecord {
-                    id: row.try_get("id")?,
-                    message_id: row.try_get("message_id")?,
-                    channel: row.try_get("channel")?,
-                    target: row.try_get("target")?,
-                    status: row.try_get("status")?,
-                    attempts: row.try_get("attempts")?,
-                    last_error: row.try_get("last_error")?,
-                    delivered_at: row.try_get::<Option<i64>, _>("delivered_at")?.map(from_ms),
+                    id: row.id,
+                    message_id: row.message_id,
+                    channel: row.channel,
+                    target: row.target,
+                    status: row.status,
+                    attempts: row.attempts,
+                    last_error: row.last_error,
+                    delivered_at: row.delivered_at.map(from_ms),
                 })
             })
             .collect()
@@ -659,18 +660,46 @@ impl Store {
     }
 }
 
+/// A `deliveries` row as the delivery listings read it.
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: i64,
+    message_id: String,
+    channel: String,
+    target: i64,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    delivered_at: Option<i64>,
+}
+
+/// A `webhook_endpoints` row as stored, its secrets still sealed.
+#[derive(sqlx::FromRow)]
+struct EndpointRow {
+    id: i64,
+    url: String,
+    format: String,
+    filters: String,
+    secret: String,
+    previous_secret: Option<String>,
+    previous_until: Option<i64>,
+    paused_at: Option<i64>,
+    failures: i64,
+}
+
 fn endpoint_row(row: &sqlx::any::AnyRow) -> Result<Endpoint, StoreError> {
-    let filters: String = row.try_get("filters")?;
+    let row = <EndpointRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(Endpoint {
-        id: row.try_get("id")?,
-        url: row.try_get("url")?,
-        format: row.try_get("format")?,
-        filters: serde_json::from_str(&filters).map_err(|e| StoreError::Corrupt(format!("endpoint filters: {e}")))?,
-        sealed_secret: row.try_get("secret")?,
-        sealed_previous_secret: row.try_get("previous_secret")?,
-        previous_until: row.try_get::<Option<i64>, _>("previous_until")?.map(from_ms),
-        paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(from_ms),
-        failures: row.try_get("failures")?,
+        id: row.id,
+        url: row.url,
+        format: row.format,
+        filters: serde_json::from_str(&row.filters)
+            .map_err(|e| StoreError::Corrupt(format!("endpoint filters: {e}")))?,
+        sealed_secret: row.secret,
+        sealed_previous_secret: row.previous_secret,
+        previous_until: row.previous_until.map(from_ms),
+        paused_at: row.paused_at.map(from_ms),
+        failures: row.failures,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Vendors, products and product versions.
 
 use parapet_model::{Product, ProductFields, ProductVersion, VersionFields};
-use sqlx::{Any, AnyConnection, Row};
+use sqlx::{Any, AnyConnection};
 
 use crate::audit::{Audit, append};
 use crate::{Store, StoreError};
@@ -9,26 +9,50 @@ use parapet_model::AuditAction;
 
 const PRODUCT_SELECT: &str = "SELECT p.id, p.vendor_id, v.name AS vendor_name, p.name, p.cpe, p.purl FROM products p JOIN vendors v ON v.id = p.vendor_id";
 
+/// A `products` row with its vendor's name (the columns of [`PRODUCT_SELECT`]).
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    vendor_id: i64,
+    vendor_name: String,
+    name: String,
+    cpe: Option<String>,
+    purl: Option<String>,
+}
+
 fn product(row: &sqlx::any::AnyRow) -> Result<Product, StoreError> {
+    let row = <ProductRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(Product {
-        id: row.try_get("id")?,
-        vendor_id: row.try_get("vendor_id")?,
-        vendor_name: row.try_get("vendor_name")?,
-        name: row.try_get("name")?,
-        cpe: row.try_get("cpe")?,
-        purl: row.try_get("purl")?,
+        id: row.id,
+        vendor_id: row.vendor_id,
+        vendor_name: row.vendor_name,
+        name: row.name,
+        cpe: row.cpe,
+        purl: row.purl,
         versions: Vec::new(),
     })
 }
 
+/// A `product_versions` row as stored.
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    id: i64,
+    product_id: i64,
+    version: String,
+    branch: Option<String>,
+    cpe: Option<String>,
+    purl: Option<String>,
+}
+
 fn version(row: &sqlx::any::AnyRow) -> Result<ProductVersion, StoreError> {
+    let row = <VersionRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(ProductVersion {
-        id: row.try_get("id")?,
-        product_id: row.try_get("product_id")?,
-        version: row.try_get("version")?,
-        branch: row.try_get("branch")?,
-        cpe: row.try_get("cpe")?,
-        purl: row.try_get("purl")?,
+        id: row.id,
+        product_id: row.product_id,
+        version: row.version,
+        branch: row.branch,
+        cpe: row.cpe,
+        purl: row.purl,
     })
 }
 

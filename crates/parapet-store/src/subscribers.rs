@@ -307,17 +307,30 @@ async fn send_one(conn: &mut AnyConnection, subscriber: i64, id: &str, kind: &st
     Ok(())
 }
 
+/// A `subscribers` row as stored.
+#[derive(sqlx::FromRow)]
+struct SubscriberRow {
+    id: i64,
+    email: String,
+    status: String,
+    filters: String,
+    token_nonce: String,
+    confirm_sent_at: Option<i64>,
+    confirmed_at: Option<i64>,
+    created_at: i64,
+}
+
 fn subscriber_row(row: &sqlx::any::AnyRow) -> Result<Subscriber, StoreError> {
-    let filters: String = row.try_get("filters")?;
+    let row = <SubscriberRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(Subscriber {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        status: row.try_get("status")?,
-        filters: serde_json::from_str(&filters)
+        id: row.id,
+        email: row.email,
+        status: row.status,
+        filters: serde_json::from_str(&row.filters)
             .map_err(|e| StoreError::Corrupt(format!("subscriber preferences: {e}")))?,
-        token_nonce: row.try_get("token_nonce")?,
-        confirm_sent_at: row.try_get::<Option<i64>, _>("confirm_sent_at")?.map(from_ms),
-        confirmed_at: row.try_get::<Option<i64>, _>("confirmed_at")?.map(from_ms),
-        created_at: from_ms(row.try_get("created_at")?),
+        token_nonce: row.token_nonce,
+        confirm_sent_at: row.confirm_sent_at.map(from_ms),
+        confirmed_at: row.confirmed_at.map(from_ms),
+        created_at: from_ms(row.created_at),
     })
 }

@@ -48,34 +48,85 @@ pub struct ApiToken {
 
 const USER_COLUMNS: &str = "id, name, role, password_hash, disabled, created_at";
 
+/// A `users` row as stored (the columns of [`USER_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    name: String,
+    role: String,
+    password_hash: Option<String>,
+    disabled: i64,
+    created_at: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User, StoreError> {
+        Ok(User {
+            id: self.id,
+            name: self.name,
+            role: self.role.parse().map_err(|e: FieldError| StoreError::Corrupt(e.to_string()))?,
+            password_hash: self.password_hash,
+            disabled: self.disabled != 0,
+            created_at: from_ms(self.created_at),
+        })
+    }
+}
+
 fn user(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
-    let role: String = row.try_get("role")?;
-    Ok(User {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        role: role.parse().map_err(|e: FieldError| StoreError::Corrupt(e.to_string()))?,
-        password_hash: row.try_get("password_hash")?,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        created_at: from_ms(row.try_get("created_at")?),
-    })
+    <UserRow as sqlx::FromRow<_>>::from_row(row)?.into_user()
 }
 
 fn user_json(user: &User) -> serde_json::Value {
     serde_json::json!({"name": user.name, "role": user.role, "disabled": user.disabled})
 }
 
+/// An `api_tokens` row with its user's name.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    user_id: i64,
+    user_name: String,
+    name: String,
+    scopes: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
 fn token(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
-    let scopes: String = row.try_get("scopes")?;
+    let row = <TokenRow as sqlx::FromRow<_>>::from_row(row)?;
     Ok(ApiToken {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        user_name: row.try_get("user_name")?,
-        name: row.try_get("name")?,
-        scopes: Scope::parse_list(&scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        created_at: from_ms(row.try_get("created_at")?),
-        last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_ms),
-        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ms),
+        id: row.id,
+        user_id: row.user_id,
+        user_name: row.user_name,
+        name: row.name,
+        scopes: Scope::parse_list(&row.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: from_ms(row.created_at),
+        last_used_at: row.last_used_at.map(from_ms),
+        revoked_at: row.revoked_at.map(from_ms),
     })
+}
+
+/// A session with its user, as [`Store::session`] reads it.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    csrf_token: String,
+    expires_at: i64,
+}
+
+/// A live token with its user, as [`Store::use_token`] reads it in one query.
+#[derive(sqlx::FromRow)]
+struct UsedTokenRow {
+    token_id: i64,
+    user_name: String,
+    token_name: String,
+    scopes: String,
+    token_created_at: i64,
+    last_used_at: Option<i64>,
+    #[sqlx(flatten)]
+    user: UserRow,
 }
 
 /// Checks a user name: 1 to 64 of letters, digits, `.`, `_`, `-`, `@`.
@@ -220,11 +271,8 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| {
-            Ok(Session {
-                user: user(&row)?,
-                csrf_token: row.try_get("csrf_token")?,
-                expires_at: from_ms(row.try_get("expires_at")?),
-            })
+            let row = <SessionRow as sqlx::FromRow<_>>::from_row(&row)?;
+            Ok(Session { user: row.user.into_user()?, csrf_token: row.csrf_token, expires_at: from_ms(row.expires_at) })
         })
         .transpose()
     }
@@ -308,15 +356,15 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let scopes: String = row.try_get("scopes")?;
+        let row = <UsedTokenRow as sqlx::FromRow<_>>::from_row(&row)?;
         let mut token = ApiToken {
-            id: row.try_get("token_id")?,
-            user_id: row.try_get("user_id")?,
-            user_name: row.try_get("user_name")?,
-            name: row.try_get("token_name")?,
-            scopes: Scope::parse_list(&scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            created_at: from_ms(row.try_get("token_created_at")?),
-            last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_ms),
+            id: row.token_id,
+            user_id: row.user.id,
+            user_name: row.user_name,
+            name: row.token_name,
+            scopes: Scope::parse_list(&row.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            created_at: from_ms(row.token_created_at),
+            last_used_at: row.last_used_at.map(from_ms),
             revoked_at: None,
         };
         let now = OffsetDateTime::now_utc();
@@ -329,7 +377,7 @@ impl Store {
                 .await?;
             token.last_used_at = Some(now);
         }
-        Ok(Some((token, user(&row)?)))
+        Ok(Some((token, row.user.into_user()?)))
     }
 
     pub async fn revoke_token(&self, actor: &str, id: i64) -> Result<ApiToken, StoreError> {

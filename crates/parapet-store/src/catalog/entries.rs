@@ -239,22 +239,38 @@ impl Store {
 pub(super) const UPDATE_COLUMNS: &str = "u.ecosystem, u.suite, u.package, u.arch, u.version, u.source_package, u.source_version, \
     u.classification, u.released_at, u.superseded_by";
 
+/// A `catalog_updates` row (the columns of [`UPDATE_COLUMNS`]).
+#[derive(FromRow)]
+struct UpdateRow {
+    ecosystem: String,
+    suite: String,
+    package: String,
+    arch: String,
+    version: String,
+    source_package: String,
+    source_version: String,
+    classification: String,
+    released_at: i64,
+    superseded_by: Option<String>,
+}
+
 pub(super) fn update_row(row: &sqlx::any::AnyRow) -> Result<UpdateChange, StoreError> {
-    let classification: String = row.try_get("classification")?;
+    let row = UpdateRow::from_row(row)?;
+    let classification = row.classification;
     Ok(UpdateChange {
         update: Update {
-            ecosystem: row.try_get("ecosystem")?,
-            suite: row.try_get("suite")?,
-            package: row.try_get("package")?,
-            arch: row.try_get("arch")?,
-            version: row.try_get("version")?,
-            source: row.try_get("source_package")?,
-            source_version: row.try_get("source_version")?,
+            ecosystem: row.ecosystem,
+            suite: row.suite,
+            package: row.package,
+            arch: row.arch,
+            version: row.version,
+            source: row.source_package,
+            source_version: row.source_version,
         },
         classification: Classification::parse(&classification)
             .ok_or_else(|| StoreError::Corrupt(format!("update classification {classification:?}")))?,
-        released_at: from_ms(row.try_get("released_at")?),
-        superseded_by: row.try_get("superseded_by")?,
+        released_at: from_ms(row.released_at),
+        superseded_by: row.superseded_by,
     })
 }
 

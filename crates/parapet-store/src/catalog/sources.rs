@@ -293,17 +293,28 @@ pub(super) async fn start_lease(
     Ok(SourceLease { source, owner: owner.to_owned(), run_id, lease_ms })
 }
 
+/// A `catalog_sources` row as the source listings read it.
+#[derive(FromRow)]
+struct SourceRow {
+    id: i64,
+    spec: String,
+    cursor: String,
+    next_run_at: Option<i64>,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+}
+
 pub(super) fn source_row(row: &sqlx::any::AnyRow) -> Result<StoredSource, StoreError> {
-    let spec: String = row.try_get("spec")?;
-    let spec: SourceSpec = serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(format!("source spec: {e}")))?;
-    let owner: Option<String> = row.try_get("lease_owner")?;
-    let until: Option<i64> = row.try_get("lease_until")?;
+    let row = SourceRow::from_row(row)?;
+    let spec: SourceSpec =
+        serde_json::from_str(&row.spec).map_err(|e| StoreError::Corrupt(format!("source spec: {e}")))?;
+    let until = row.lease_until;
     Ok(StoredSource {
-        id: row.try_get("id")?,
+        id: row.id,
         spec,
-        cursor: row.try_get("cursor")?,
-        next_run_at: row.try_get::<Option<i64>, _>("next_run_at")?.map(from_ms),
-        syncing: owner.filter(|_| until.is_some_and(|until| until > now_ms())),
+        cursor: row.cursor,
+        next_run_at: row.next_run_at.map(from_ms),
+        syncing: row.lease_owner.filter(|_| until.is_some_and(|until| until > now_ms())),
         last_run: None,
     })
 }
