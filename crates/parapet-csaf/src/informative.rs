@@ -15,8 +15,19 @@ pub fn check(doc: &Doc, sink: &mut Sink) {
             if score.get("cvss_v2").is_some() && score.get("cvss_v3").is_none() {
                 sink.info("6.3.1", format!("{score_path}/cvss_v2"), "CVSS v2 is the only scoring system of this score");
             }
+            // Either path tells v3.0: the version, or a vector written for it.
             if score.pointer("/cvss_v3/version").and_then(Value::as_str) == Some("3.0") {
                 sink.info("6.3.2", format!("{score_path}/cvss_v3/version"), "CVSS v3.0 is used; prefer v3.1");
+            } else if score
+                .pointer("/cvss_v3/vectorString")
+                .and_then(Value::as_str)
+                .is_some_and(|vector| vector.starts_with("CVSS:3.0/"))
+            {
+                sink.info(
+                    "6.3.2",
+                    format!("{score_path}/cvss_v3/vectorString"),
+                    "the vector is CVSS v3.0; prefer v3.1",
+                );
             }
         }
         if vulnerability.get("cve").is_none() {

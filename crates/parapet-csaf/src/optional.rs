@@ -197,15 +197,24 @@ fn hashes(doc: &Doc, sink: &mut Sink) {
 /// 6.2.10 (TLP label), 6.2.11 (canonical URL), 6.2.12 (language), 6.2.14 and 6.2.15 (language
 /// tags).
 fn document(doc: &Doc, sink: &mut Sink) {
-    if doc.str("/document/distribution/tlp/label").is_none() {
-        sink.warning("6.2.10", "/document/distribution/tlp/label", "the document has no TLP label");
+    // "Present and valid": one of the labels of TLP v1, which CSAF 2.0 uses.
+    match doc.str("/document/distribution/tlp/label") {
+        None => sink.warning("6.2.10", "/document/distribution/tlp/label", "the document has no TLP label"),
+        Some(label) if !["WHITE", "GREEN", "AMBER", "RED"].contains(&label) => sink.warning(
+            "6.2.10",
+            "/document/distribution/tlp/label",
+            format!("{label:?} is not a TLP label; expected WHITE, GREEN, AMBER or RED"),
+        ),
+        Some(_) => {}
     }
     if let Some(id) = doc.str("/document/tracking/id") {
         let file_name = file_name(id);
         let canonical = items(doc.root.pointer("/document/references")).any(|(_, r)| {
             r.get("category").and_then(Value::as_str) == Some("self")
                 && r.get("url").and_then(Value::as_str).is_some_and(|url| {
-                    url.starts_with("https://") && url.rsplit('/').next() == Some(file_name.as_str())
+                    // The spec asks that the URL end with the file name, not that its last
+                    // segment be it.
+                    url.starts_with("https://") && url.ends_with(file_name.as_str())
                 })
         });
         if !canonical {

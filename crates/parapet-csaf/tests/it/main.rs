@@ -47,7 +47,8 @@ pub fn base() -> Value {
     })
 }
 
-/// Sets the value at a JSON pointer (the parent must exist); `Value::Null` removes it.
+/// Sets the value at a JSON pointer (the parent must exist; an index one past the end of an
+/// array appends); `Value::Null` removes it.
 pub fn set(mut doc: Value, pointer: &str, value: Value) -> Value {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
     let parent = doc.pointer_mut(parent).unwrap_or_else(|| panic!("no parent for {pointer}"));
@@ -58,7 +59,10 @@ pub fn set(mut doc: Value, pointer: &str, value: Value) -> Value {
         Value::Object(map) => {
             map.insert(key.to_owned(), value);
         }
-        Value::Array(items) => items[key.parse::<usize>().unwrap()] = value,
+        Value::Array(items) => match key.parse::<usize>().unwrap() {
+            i if i == items.len() => items.push(value),
+            i => items[i] = value,
+        },
         _ => panic!("{pointer}: parent is not a container"),
     }
     doc
