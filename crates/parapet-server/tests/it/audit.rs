@@ -38,20 +38,8 @@ async fn the_audit_filter_finds_entries_of_every_entity_kind() {
     // A post delivered to a webhook that fails for good, then sent again.
     let hook = app.post("/api/v1/webhooks", Some(&publisher), json!({"url": "http://127.0.0.1:9/hook"})).await;
     assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.text());
-    let post = json!({"title": "Hello", "summary": "S", "body": "B"});
-    assert_eq!(app.post("/api/v1/posts", Some(&publisher), post).await.status, StatusCode::CREATED);
-    app.post("/api/v1/posts/hello/publish", Some(&publisher), json!({})).await;
-    while app.state.store.fan_out(100).await.unwrap().is_some() {}
-    let claimed = app.state.store.claim_deliveries("test", 10, 60_000).await.unwrap();
-    let failed = parapet_store::Attempt::Failed {
-        retry_at: None,
-        status_code: Some(500),
-        error: "HTTP 500".into(),
-        duration_ms: 3,
-    };
-    app.state.store.record_attempt("test", &claimed[0], &failed, 1).await.unwrap();
-    let redelivered =
-        app.post(&format!("/api/v1/deliveries/{}/redeliver", claimed[0].id), Some(&publisher), json!({})).await;
+    let dead = app.dead_delivery(&publisher).await;
+    let redelivered = app.post(&format!("/api/v1/deliveries/{}/redeliver", dead.id), Some(&publisher), json!({})).await;
     assert!(redelivered.status.is_success(), "{}", redelivered.text());
 
     // The API finds each kind by its name, and only entries of that kind.

@@ -129,6 +129,24 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
         reply.json()["tracking_token"].as_str().unwrap().to_owned()
     }
+
+    /// Publishes a post "hello" and fails its first webhook delivery with an HTTP 500, for good
+    /// (no retry): a dead letter for the pages and the audit to show. Returns the delivery.
+    pub async fn dead_delivery(&self, publisher: &str) -> parapet_store::ClaimedDelivery {
+        let post = serde_json::json!({"title": "Hello", "summary": "S", "body": "B"});
+        assert_eq!(self.post("/api/v1/posts", Some(publisher), post).await.status, StatusCode::CREATED);
+        self.post("/api/v1/posts/hello/publish", Some(publisher), serde_json::json!({})).await;
+        while self.state.store.fan_out(100).await.unwrap().is_some() {}
+        let mut claimed = self.state.store.claim_deliveries("test", 10, 60_000).await.unwrap();
+        let failed = parapet_store::Attempt::Failed {
+            retry_at: None,
+            status_code: Some(500),
+            error: "HTTP 500".into(),
+            duration_ms: 3,
+        };
+        self.state.store.record_attempt("test", &claimed[0], &failed, 1).await.unwrap();
+        claimed.swap_remove(0)
+    }
 }
 
 /// The real server on a loopback port, stopped on drop.

@@ -290,23 +290,12 @@ async fn notifications_console_registers_resumes_and_redelivers() {
     assert!(!app.send(page("/console/notifications", &session)).await.text().contains(&secret), "shown once");
 
     // A post whose delivery fails for good: a dead letter, and the endpoint paused.
-    app.post("/api/v1/posts", Some(&publisher), serde_json::json!({"title": "Hello", "summary": "S", "body": "B"}))
-        .await;
-    app.post("/api/v1/posts/hello/publish", Some(&publisher), serde_json::json!({})).await;
-    while app.state.store.fan_out(100).await.unwrap().is_some() {}
-    let claimed = app.state.store.claim_deliveries("test", 10, 60_000).await.unwrap();
-    let failed = parapet_store::Attempt::Failed {
-        retry_at: None,
-        status_code: Some(500),
-        error: "HTTP 500".into(),
-        duration_ms: 3,
-    };
-    app.state.store.record_attempt("test", &claimed[0], &failed, 1).await.unwrap();
+    let dead = app.dead_delivery(&publisher).await;
     let overview = app.send(page("/console/notifications", &session)).await.text();
     for expected in ["evt_post_hello", "HTTP 500", "Redeliver", "Resume", "127.0.0.1:9"] {
         assert!(overview.contains(expected), "{expected} missing from the page");
     }
-    let endpoint = claimed[0].target;
+    let endpoint = dead.target;
     let log = app.send(page(&format!("/console/webhooks/{endpoint}"), &session)).await;
     assert_eq!(log.status, StatusCode::OK);
     assert!(log.text().contains("evt_post_hello") && log.text().contains("dead"));
@@ -315,7 +304,7 @@ async fn notifications_console_registers_resumes_and_redelivers() {
         app.send(form(&format!("/console/webhooks/{endpoint}/resume"), &session, &format!("csrf={csrf}"))).await;
     assert_eq!(resumed.status, StatusCode::SEE_OTHER);
     assert!(app.state.store.endpoint(endpoint).await.unwrap().unwrap().paused_at.is_none());
-    let delivery = claimed[0].id;
+    let delivery = dead.id;
     let redelivered =
         app.send(form(&format!("/console/deliveries/{delivery}/redeliver"), &session, &format!("csrf={csrf}"))).await;
     assert_eq!(redelivered.status, StatusCode::SEE_OTHER);
