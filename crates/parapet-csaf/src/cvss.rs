@@ -149,6 +149,25 @@ fn contradictions(
     out
 }
 
+/// Fills the metrics a vector leaves undefined with the ones the CVSS object states as
+/// properties (by their long names), so that a score can be computed from both.
+fn complete(
+    metrics: &[Metric],
+    parsed: &mut HashMap<String, String>,
+    undefined: &str,
+    object: &serde_json::Map<String, serde_json::Value>,
+) {
+    for metric in metrics {
+        if parsed.get(metric.key).is_some_and(|value| value != undefined) {
+            continue;
+        }
+        let Some(stated) = object.get(metric.property).and_then(|v| v.as_str()) else { continue };
+        if let Some((abbr, _)) = metric.values.iter().find(|(_, long)| *long == stated) {
+            parsed.insert(metric.key.to_owned(), (*abbr).to_owned());
+        }
+    }
+}
+
 /// A CVSS v3.0 or v3.1 vector.
 pub struct V3 {
     minor: u8,
@@ -176,6 +195,12 @@ impl V3 {
     ) -> Vec<(&'static str, String, &'static str)> {
         let parsed: HashMap<&str, &str> = self.metrics.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         contradictions(V3_METRICS, &parsed, "X", object)
+    }
+
+    /// The vector completed by the object's properties where it leaves a metric undefined.
+    pub fn with_properties(mut self, object: &serde_json::Map<String, serde_json::Value>) -> V3 {
+        complete(V3_METRICS, &mut self.metrics, "X", object);
+        self
     }
 
     fn get(&self, key: &str) -> &str {
@@ -320,6 +345,12 @@ impl V2 {
     ) -> Vec<(&'static str, String, &'static str)> {
         let parsed: HashMap<&str, &str> = self.metrics.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         contradictions(V2_METRICS, &parsed, "ND", object)
+    }
+
+    /// The vector completed by the object's properties where it leaves a metric undefined.
+    pub fn with_properties(mut self, object: &serde_json::Map<String, serde_json::Value>) -> V2 {
+        complete(V2_METRICS, &mut self.metrics, "ND", object);
+        self
     }
 
     fn get(&self, key: &str) -> &str {

@@ -122,14 +122,16 @@ fn fixed_products_scores(vulnerability: &Value, path: &str, sink: &mut Sink) {
         };
         for key in ["cvss_v2", "cvss_v3"] {
             let Some(cvss) = score.get(key) else { continue };
-            // Without an environmental score, the one its vector computes.
+            // Without an environmental score, the one its vector and its properties compute:
+            // the spec counts modified impacts stated either way (the note of example 111).
             let environmental = cvss.get("environmentalScore").and_then(Value::as_f64).or_else(|| {
+                let object = cvss.as_object()?;
                 let vector = cvss.get("vectorString")?.as_str()?;
                 if key == "cvss_v2" {
-                    return Some(cvss::V2::parse(vector)?.scores().environmental);
+                    return Some(cvss::V2::parse(vector)?.with_properties(object).scores().environmental);
                 }
                 let version = vector.strip_prefix("CVSS:")?.split('/').next()?;
-                Some(cvss::V3::parse(vector, version)?.scores().environmental)
+                Some(cvss::V3::parse(vector, version)?.with_properties(object).scores().environmental)
             });
             if environmental != Some(0.0) {
                 sink.warning(

@@ -508,6 +508,19 @@ fn cvss_for_fixed_products_6_2_19() {
     };
     let zero = score(&["A"], "/MC:N/MI:N/MA:N", json!({"environmentalScore": 0.0, "environmentalSeverity": "NONE"}));
     let computed_zero = score(&["A"], "/MC:N/MI:N/MA:N", json!({}));
+    let impacts = ["modifiedConfidentialityImpact", "modifiedIntegrityImpact", "modifiedAvailabilityImpact"];
+    let properties_zero =
+        score(&["A"], "", Value::Object(impacts.iter().map(|p| (p.to_string(), json!("NONE"))).collect()));
+    let properties_partial =
+        score(&["A"], "", Value::Object(impacts[..2].iter().map(|p| (p.to_string(), json!("NONE"))).collect()));
+    let v2 = |properties: &[(&str, &str)], suffix: &str| {
+        let mut cvss =
+            json!({"version": "2.0", "vectorString": format!("AV:A/AC:L/Au:N/C:P/I:N/A:C{suffix}"), "baseScore": 6.8});
+        for (property, value) in properties {
+            cvss[*property] = json!(value);
+        }
+        json!({"products": ["A"], "cvss_v2": cvss})
+    };
     rule(
         "6.2.19",
         &[
@@ -524,6 +537,28 @@ fn cvss_for_fixed_products_6_2_19() {
             ),
             ("fixed, environmental score 0", scored(json!({"fixed": ["A"]}), zero), PASSES),
             ("fixed, the vector's environmental score is 0", scored(json!({"fixed": ["A"]}), computed_zero), PASSES),
+            (
+                "fixed, the modified impacts stated as properties",
+                scored(json!({"fixed": ["A"]}), properties_zero),
+                PASSES,
+            ),
+            (
+                "fixed, two of the three modified impacts stated",
+                scored(json!({"fixed": ["A"]}), properties_partial),
+                FAILS,
+            ),
+            ("fixed, CVSS v2 without a target distribution", scored(json!({"fixed": ["A"]}), v2(&[], "")), FAILS),
+            ("fixed, CVSS v2 with TD:N in the vector", scored(json!({"fixed": ["A"]}), v2(&[], "/TD:N")), PASSES),
+            (
+                "fixed, CVSS v2 with a target distribution of NONE",
+                scored(json!({"fixed": ["A"]}), v2(&[("targetDistribution", "NONE")], "")),
+                PASSES,
+            ),
+            (
+                "fixed, CVSS v2 with a target distribution of LOW",
+                scored(json!({"fixed": ["A"]}), v2(&[("targetDistribution", "LOW")], "")),
+                FAILS,
+            ),
             (
                 "fixed, not scored",
                 scored(json!({"fixed": ["A"], "known_affected": ["B"]}), score(&["B"], "", json!({}))),
