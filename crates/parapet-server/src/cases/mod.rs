@@ -7,6 +7,7 @@
 //! not do refused (403). The API and the console answer alike because they call the same code.
 
 pub mod api;
+mod input;
 pub mod intake;
 pub mod pages;
 

@@ -13,7 +13,7 @@ use parapet_store::AuditEntry;
 use serde::Deserialize;
 
 use super::Transition;
-use super::api::CaseListParams;
+use super::input::{CaseListParams, attachment_response, read_upload};
 use super::intake::ReportInput;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -431,7 +431,7 @@ async fn add_message(
 }
 
 async fn upload(State(state): State<AppState>, SignedIn(caller): SignedIn, id: Id, multipart: Multipart) -> PageResult {
-    let (new, csrf) = super::api::read_upload(&state, multipart).await?;
+    let (new, csrf) = read_upload(&state, multipart).await?;
     caller.check_csrf(csrf.as_deref().unwrap_or(""))?;
     let attachment = super::add_attachment(&state, &caller, id, new).await?;
     Ok(back_to(attachment.case_id))
@@ -443,7 +443,7 @@ async fn download(
     Path((id, attachment)): Path<(String, String)>,
 ) -> PageResult {
     let (meta, content) = super::attachment(&state, &caller, Id::parse(&id), Id::parse(&attachment)).await?;
-    Ok(super::api::attachment_response(meta, content))
+    Ok(attachment_response(meta, content))
 }
 
 // ---- researchers ----

@@ -8,6 +8,7 @@
 //! are staff business: seeing them takes `ViewProducts`, changing them `ManageSources`.
 
 pub mod api;
+mod input;
 pub mod pages;
 mod scheduler;
 

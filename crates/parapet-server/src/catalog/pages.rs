@@ -9,7 +9,7 @@ use parapet_model::Permission;
 use parapet_store::SyncRun;
 use serde::Deserialize;
 
-use super::api::EntryParams;
+use super::input::EntryParams;
 use crate::error::ApiError;
 use crate::extract::{ConsoleForm, Empty, Params, SignedIn};
 use crate::render::{PageResult, Pager, fmt_time, page, severity_options};
