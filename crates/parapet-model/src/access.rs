@@ -39,14 +39,16 @@ impl Role {
             Role::Analyst => {
                 matches!(
                     permission,
-                    ViewCases | EditCases | ViewProducts | EditProducts | ViewDocuments | EditDocuments
+                    ViewCases | EditCases | ViewProducts | EditProducts | ViewDocuments | EditDocuments | ViewFleet
                 )
             }
             Role::Publisher => matches!(
                 permission,
                 ViewCases | ViewProducts | EditProducts | ViewDocuments | EditDocuments | PublishDocuments
             ),
-            Role::Auditor => matches!(permission, ViewCases | ViewProducts | ViewAudit | ViewUsers | ViewDocuments),
+            Role::Auditor => {
+                matches!(permission, ViewCases | ViewProducts | ViewAudit | ViewUsers | ViewDocuments | ViewFleet)
+            }
         }
     }
 }
@@ -85,6 +87,10 @@ pub enum Permission {
     PublishDocuments,
     /// Add, change, remove and sync the catalog's sources.
     ManageSources,
+    /// See the fleet: hosts, their facts, inventories and needed updates, and exposure.
+    ViewFleet,
+    /// Enroll and revoke hosts, manage enrollment secrets and groups.
+    ManageFleet,
 }
 
 impl Permission {
@@ -98,6 +104,7 @@ impl Permission {
                 | Permission::EditDocuments
                 | Permission::PublishDocuments
                 | Permission::ManageSources
+                | Permission::ManageFleet
         )
     }
 }
@@ -206,17 +213,21 @@ mod tests {
     fn role_permission_table() {
         use Permission::*;
         let table: [(Role, &[Permission], &[Permission]); 4] = [
-            (Role::Admin, &[ViewCases, EditCases, ManageUsers, ViewAudit], &[]),
+            (Role::Admin, &[ViewCases, EditCases, ManageUsers, ViewAudit, ViewFleet, ManageFleet], &[]),
             (
                 Role::Analyst,
-                &[ViewCases, EditCases, EditProducts, EditDocuments],
-                &[ManageUsers, ViewAudit, PublishDocuments],
+                &[ViewCases, EditCases, EditProducts, EditDocuments, ViewFleet],
+                &[ManageUsers, ViewAudit, PublishDocuments, ManageFleet],
             ),
-            (Role::Publisher, &[ViewCases, EditProducts, EditDocuments, PublishDocuments], &[EditCases, ManageUsers]),
+            (
+                Role::Publisher,
+                &[ViewCases, EditProducts, EditDocuments, PublishDocuments],
+                &[EditCases, ManageUsers, ViewFleet, ManageFleet],
+            ),
             (
                 Role::Auditor,
-                &[ViewCases, ViewAudit, ViewUsers, ViewDocuments],
-                &[EditCases, EditProducts, ManageUsers, EditDocuments, PublishDocuments],
+                &[ViewCases, ViewAudit, ViewUsers, ViewDocuments, ViewFleet],
+                &[EditCases, EditProducts, ManageUsers, EditDocuments, PublishDocuments, ManageFleet],
             ),
         ];
         for (role, yes, no) in table {

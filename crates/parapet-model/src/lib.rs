@@ -11,6 +11,7 @@ pub mod briefing;
 pub mod case;
 pub mod document;
 pub mod error;
+pub mod fleet;
 pub mod product;
 pub mod rating;
 pub mod validate;
@@ -30,6 +31,7 @@ pub use document::{
     Workaround,
 };
 pub use error::FieldError;
+pub use fleet::{CheckIn, HostFacts, InstalledPackage, PackageManager, Tag, Wanted};
 pub use product::{Product, ProductFields, ProductInput, ProductVersion, Vendor, VersionFields, VersionInput};
 pub use rating::{CvssV3, CvssV4, Severity, SeverityOverride};
 

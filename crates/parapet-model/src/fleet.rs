@@ -1,0 +1,376 @@
+//! The fleet as agents report it: a host's facts, its tags and its package inventory, and the
+//! rules a report must follow before the server takes it.
+//!
+//! Reports come from machines the server does not control, so every field has a bound and every
+//! text a shape; a report that breaks one is refused whole, naming the field, and whatever the
+//! server held before stays as it was.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+
+/// The most packages one inventory may list. Debian's whole archive is about 65,000 binary
+/// packages for one architecture; no host installs more than that.
+pub const MAX_PACKAGES: usize = 100_000;
+/// The most tags one host may carry.
+pub const MAX_TAGS: usize = 64;
+/// The most kernels a host may report as installed.
+pub const MAX_KERNELS: usize = 64;
+
+/// A `KEY=VALUE` label an agent is enrolled with, which group rules match on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+impl Tag {
+    /// A tag from its parts: the key is 1 to 64 of `a-z 0-9 . _ -` (lower-cased so that `Env` and
+    /// `env` are one key), the value up to 256 printable characters.
+    pub fn new(key: &str, value: &str) -> Result<Tag, FieldError> {
+        let key = key.trim().to_ascii_lowercase();
+        if key.is_empty() || key.len() > 64 {
+            return Err(FieldError::new("tag", "a tag's key is 1 to 64 characters"));
+        }
+        if let Some(c) = key.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+            return Err(FieldError::new("tag", format!("{c:?} cannot be in a tag's key; use a-z, 0-9, '.', '_', '-'")));
+        }
+        let value = value.trim();
+        if value.chars().count() > 256 {
+            return Err(FieldError::new("tag", format!("the value of tag {key:?} is longer than 256 characters")));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new("tag", format!("the value of tag {key:?} has a control character")));
+        }
+        Ok(Tag { key, value: value.to_owned() })
+    }
+}
+
+impl FromStr for Tag {
+    type Err = FieldError;
+    fn from_str(text: &str) -> Result<Tag, FieldError> {
+        let (key, value) =
+            text.split_once('=').ok_or_else(|| FieldError::new("tag", format!("{text:?} is not KEY=VALUE")))?;
+        Tag::new(key, value)
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.key, self.value)
+    }
+}
+
+/// The package manager an installed package belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageManager {
+    Dpkg,
+    Rpm,
+    Apk,
+}
+
+impl PackageManager {
+    pub const ALL: [PackageManager; 3] = [PackageManager::Dpkg, PackageManager::Rpm, PackageManager::Apk];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageManager::Dpkg => "dpkg",
+            PackageManager::Rpm => "rpm",
+            PackageManager::Apk => "apk",
+        }
+    }
+}
+
+impl FromStr for PackageManager {
+    type Err = FieldError;
+    fn from_str(text: &str) -> Result<PackageManager, FieldError> {
+        PackageManager::ALL.into_iter().find(|m| m.as_str() == text).ok_or_else(|| {
+            FieldError::new(
+                "inventory.packages",
+                format!("unknown package manager {text:?}; expected dpkg, rpm or apk"),
+            )
+        })
+    }
+}
+
+/// One installed package, as the host's package manager records it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstalledPackage {
+    pub manager: PackageManager,
+    pub name: String,
+    pub version: String,
+    pub arch: String,
+    /// The source package it was built from, when that differs from `name` (dpkg's `Source:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The source package's version, when that differs from `version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+}
+
+/// What the host is, as the agent reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostFacts {
+    /// The name the host gives itself. Shown, never used to tell hosts apart.
+    pub hostname: String,
+    /// `ID` of os-release: `debian`, `ubuntu`, `alpine`, `rhel`…
+    pub os: String,
+    /// `VERSION_ID` of os-release: `12`, `24.04`, `3.20.1`; empty for rolling releases.
+    #[serde(default)]
+    pub os_version: String,
+    /// `VERSION_CODENAME` of os-release, when it has one: `bookworm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_codename: Option<String>,
+    /// The machine architecture as the package manager names it: `amd64`, `arm64`, `x86_64`.
+    pub arch: String,
+    /// The running kernel's release (`uname -r`).
+    pub kernel: String,
+    /// The kernels installed, newest last; a newer one than `kernel` means a reboot is due.
+    #[serde(default)]
+    pub kernels_installed: Vec<String>,
+    pub uptime_seconds: u64,
+    /// The system says a reboot is needed (`/var/run/reboot-required`, or a newer kernel).
+    pub reboot_required: bool,
+    pub agent_version: String,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// A check-in: facts every time, the package inventory only when its digest changed since the
+/// last one the server accepted (or when the server asks for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckIn {
+    /// One more than the agent's previous check-in. Two machines using one credential send the
+    /// same numbers, which is how a cloned credential shows.
+    pub sequence: u64,
+    pub facts: HostFacts,
+    /// The SHA-256 of the inventory in its canonical form, lower-case hex.
+    pub inventory_digest: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Vec<InstalledPackage>>,
+}
+
+/// What the server wants from the agent after a check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wanted {
+    /// Nothing until the next check-in.
+    Nothing,
+    /// The full inventory, at once: the server does not hold the one whose digest was sent.
+    FullInventory,
+}
+
+fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<(), FieldError> {
+    if required && value.trim().is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    if value.len() > max {
+        return Err(FieldError::new(field, format!("is longer than {max} bytes")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "has a control character"));
+    }
+    Ok(())
+}
+
+/// A name or version as package managers write them: no spaces, nothing outside printable ASCII.
+fn token(field: &'static str, what: &str, value: &str, max: usize) -> Result<(), FieldError> {
+    if value.is_empty() || value.len() > max {
+        return Err(FieldError::new(field, format!("{what} must be 1 to {max} characters, not {}", value.len())));
+    }
+    if let Some(c) = value.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(FieldError::new(field, format!("{what} {value:?} has {c:?}, which no package manager writes")));
+    }
+    Ok(())
+}
+
+impl HostFacts {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        text("facts.hostname", &self.hostname, 253, true)?;
+        token("facts.os", "the OS ID", &self.os, 64)?;
+        text("facts.os_version", &self.os_version, 64, false)?;
+        if let Some(codename) = &self.os_codename {
+            token("facts.os_codename", "the codename", codename, 64)?;
+        }
+        token("facts.arch", "the architecture", &self.arch, 32)?;
+        token("facts.kernel", "the kernel release", &self.kernel, 128)?;
+        if self.kernels_installed.len() > MAX_KERNELS {
+            return Err(FieldError::new("facts.kernels_installed", format!("lists more than {MAX_KERNELS} kernels")));
+        }
+        for kernel in &self.kernels_installed {
+            token("facts.kernels_installed", "a kernel release", kernel, 128)?;
+        }
+        token("facts.agent_version", "the agent version", &self.agent_version, 64)?;
+        if self.tags.len() > MAX_TAGS {
+            return Err(FieldError::new("facts.tags", format!("more than {MAX_TAGS} tags")));
+        }
+        for tag in &self.tags {
+            // Tags arrive as JSON too: hold them to the rules of `KEY=VALUE` on the command line.
+            if Tag::new(&tag.key, &tag.value)? != *tag {
+                return Err(FieldError::new("facts.tags", format!("tag {tag} is not in its canonical form")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl InstalledPackage {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        const FIELD: &str = "inventory.packages";
+        token(FIELD, "a package name", &self.name, 256)?;
+        token(FIELD, &format!("the version of {}", self.name), &self.version, 256)?;
+        token(FIELD, &format!("the architecture of {}", self.name), &self.arch, 32)?;
+        if let Some(source) = &self.source {
+            token(FIELD, &format!("the source package of {}", self.name), source, 256)?;
+        }
+        if let Some(version) = &self.source_version {
+            token(FIELD, &format!("the source version of {}", self.name), version, 256)?;
+        }
+        Ok(())
+    }
+}
+
+impl CheckIn {
+    /// Checks the whole report; the first rule broken is the error.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        self.facts.validate()?;
+        if self.inventory_digest.len() != 64
+            || !self.inventory_digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(FieldError::new("inventory_digest", "must be a SHA-256 digest in lower-case hex"));
+        }
+        if let Some(packages) = &self.inventory {
+            if packages.len() > MAX_PACKAGES {
+                return Err(FieldError::new("inventory", format!("lists more than {MAX_PACKAGES} packages")));
+            }
+            let mut seen = std::collections::HashSet::with_capacity(packages.len());
+            for package in packages {
+                package.validate()?;
+                // One package manager records one (name, arch) once; twice means a broken report.
+                if !seen.insert((package.manager, package.name.as_str(), package.arch.as_str())) {
+                    return Err(FieldError::new(
+                        "inventory.packages",
+                        format!("{} ({}) is listed twice", package.name, package.arch),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> HostFacts {
+        HostFacts {
+            hostname: "web-1".into(),
+            os: "debian".into(),
+            os_version: "12".into(),
+            os_codename: Some("bookworm".into()),
+            arch: "amd64".into(),
+            kernel: "6.1.0-18-amd64".into(),
+            kernels_installed: vec!["6.1.0-18-amd64".into()],
+            uptime_seconds: 3600,
+            reboot_required: false,
+            agent_version: "0.1.0".into(),
+            tags: vec![Tag::new("env", "prod").unwrap()],
+        }
+    }
+
+    fn package(name: &str, version: &str) -> InstalledPackage {
+        InstalledPackage {
+            manager: PackageManager::Dpkg,
+            name: name.into(),
+            version: version.into(),
+            arch: "amd64".into(),
+            source: None,
+            source_version: None,
+        }
+    }
+
+    fn check_in(inventory: Option<Vec<InstalledPackage>>) -> CheckIn {
+        CheckIn { sequence: 1, facts: facts(), inventory_digest: "a".repeat(64), inventory }
+    }
+
+    #[test]
+    fn tags_read_from_the_command_line() {
+        // The tag's key and value, or the error's message.
+        type Expected = Result<(&'static str, &'static str), &'static str>;
+        let cases: &[(&str, Expected)] = &[
+            ("env=prod", Ok(("env", "prod"))),
+            ("Env = Prod ", Ok(("env", "Prod"))),
+            ("rack=", Ok(("rack", ""))),
+            ("a.b_c-1=x=y", Ok(("a.b_c-1", "x=y"))),
+            ("env", Err("\"env\" is not KEY=VALUE")),
+            ("=prod", Err("a tag's key is 1 to 64 characters")),
+            ("my env=prod", Err("' ' cannot be in a tag's key; use a-z, 0-9, '.', '_', '-'")),
+            ("env=a\u{7}b", Err("the value of tag \"env\" has a control character")),
+        ];
+        for (text, expected) in cases {
+            let got = text.parse::<Tag>().map_err(|e| e.message);
+            match expected {
+                Ok((key, value)) => {
+                    let tag = got.unwrap_or_else(|e| panic!("{text:?}: {e}"));
+                    assert_eq!((tag.key.as_str(), tag.value.as_str()), (*key, *value), "{text:?}");
+                }
+                Err(message) => assert_eq!(got.unwrap_err(), *message, "{text:?}"),
+            }
+        }
+        assert_eq!(Tag::new("env", "prod").unwrap().to_string(), "env=prod");
+        assert!(format!("k={}", "v".repeat(257)).parse::<Tag>().is_err());
+    }
+
+    #[test]
+    fn reports_are_refused_naming_the_field() {
+        let mut long_host = facts();
+        long_host.hostname = "h".repeat(254);
+        let mut spaced_os = facts();
+        spaced_os.os = "debian gnu".into();
+        let mut no_kernel = facts();
+        no_kernel.kernel = String::new();
+        let mut odd_tag = facts();
+        odd_tag.tags = vec![Tag { key: "Env".into(), value: "prod".into() }];
+        let mut bad_digest = check_in(None);
+        bad_digest.inventory_digest = "A".repeat(64);
+        let cases: Vec<(&str, CheckIn, Option<&str>)> = vec![
+            ("a good report", check_in(Some(vec![package("openssl", "3.0.11-1~deb12u2")])), None),
+            ("facts only", check_in(None), None),
+            ("hostname too long", CheckIn { facts: long_host, ..check_in(None) }, Some("facts.hostname")),
+            ("a space in the OS ID", CheckIn { facts: spaced_os, ..check_in(None) }, Some("facts.os")),
+            ("no running kernel", CheckIn { facts: no_kernel, ..check_in(None) }, Some("facts.kernel")),
+            ("a tag not in canonical form", CheckIn { facts: odd_tag, ..check_in(None) }, Some("facts.tags")),
+            ("an upper-case digest", bad_digest, Some("inventory_digest")),
+            ("an empty version", check_in(Some(vec![package("openssl", "")])), Some("inventory.packages")),
+            ("a newline in a name", check_in(Some(vec![package("open\nssl", "1")])), Some("inventory.packages")),
+            (
+                "a package listed twice",
+                check_in(Some(vec![package("openssl", "1"), package("openssl", "2")])),
+                Some("inventory.packages"),
+            ),
+        ];
+        for (name, report, field) in cases {
+            assert_eq!(report.validate().err().map(|e| e.field), field, "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let mut json = serde_json::to_value(check_in(None)).unwrap();
+        json["facts"]["colour"] = "blue".into();
+        let error = serde_json::from_value::<CheckIn>(json).unwrap_err().to_string();
+        assert!(error.contains("unknown field `colour`"), "{error}");
+        let manager = serde_json::from_value::<InstalledPackage>(serde_json::json!({
+            "manager": "pacman", "name": "a", "version": "1", "arch": "x86_64"
+        }));
+        assert!(manager.is_err());
+    }
+}
