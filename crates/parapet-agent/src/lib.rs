@@ -1,0 +1,10 @@
+//! The agent on every host of a fleet. This library reads what a check-in reports: the host's
+//! facts and its package inventory, from `/` or from a root filesystem (`--root`), through the
+//! same collection `parapet scan` uses, so that the server and a scan see the same packages.
+//!
+//! It has no server dependencies: the agent talks to the server only through the check-in
+//! protocol, whose types are in `parapet_model::fleet`.
+
+pub mod report;
+
+pub use report::{Report, check_in, digest};

@@ -1,0 +1,141 @@
+//! A check-in report read from a host or a root filesystem.
+//!
+//! `--root` moves where the inventory, os-release, hostname and reboot flag are read from; the
+//! kernel and uptime are always this machine's, because a root filesystem checked from here runs
+//! on this machine's kernel (a container, or an image about to be booted).
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use parapet_model::fleet::{CheckIn, HostFacts, InstalledPackage, PackageManager, Tag};
+use parapet_scan::collect::{self, in_root};
+use parapet_versions::Scheme;
+use sha2::{Digest, Sha256};
+
+/// What one reading of the host gives: the check-in, and the records that could not be read
+/// (each naming its file), which the agent logs but does not send.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub check_in: CheckIn,
+    pub problems: Vec<String>,
+}
+
+/// Reads the host under `root` for check-in number `sequence`, with its enrollment tags. The
+/// inventory is always included; the agent leaves it out when the server holds its digest.
+pub fn check_in(root: &Path, sequence: u64, tags: Vec<Tag>, agent_version: &str) -> Report {
+    let inventory = collect::system(root, &root.display().to_string());
+    let packages = installed(root, &inventory.packages);
+    let os = inventory.os.clone().unwrap_or_default();
+    let kernel = first_line("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".to_owned());
+    let kernels_installed = kernels(&packages);
+    let live = root.canonicalize().is_ok_and(|r| r == Path::new("/"));
+    // A newer kernel than the running one only says "reboot" about the machine that runs it.
+    let newer_kernel = live && kernels_installed.last().is_some_and(|newest| *newest != kernel);
+    let flagged = ["run/reboot-required", "var/run/reboot-required"].iter().any(|p| in_root(root, p).exists());
+    let facts = HostFacts {
+        hostname: first_line(in_root(root, "etc/hostname"))
+            .or_else(|| first_line("/proc/sys/kernel/hostname"))
+            .unwrap_or_else(|| "localhost".to_owned()),
+        os: if os.id.is_empty() { "unknown".to_owned() } else { os.id },
+        os_version: os.version_id,
+        os_codename: Some(os.codename).filter(|c| !c.is_empty()),
+        arch: architecture(&packages),
+        kernel,
+        kernels_installed,
+        uptime_seconds: uptime().unwrap_or(0),
+        reboot_required: flagged || newer_kernel,
+        agent_version: agent_version.to_owned(),
+        tags,
+    };
+    let check_in = CheckIn { sequence, facts, inventory_digest: digest(&packages), inventory: Some(packages) };
+    Report { check_in, problems: inventory.errors }
+}
+
+/// The SHA-256 of an inventory in its canonical form: packages in order, one JSON object per
+/// line. The order they were read in does not change it.
+pub fn digest(packages: &[InstalledPackage]) -> String {
+    let mut sorted: Vec<&InstalledPackage> = packages.iter().collect();
+    sorted.sort();
+    let mut hash = Sha256::new();
+    for package in sorted {
+        // Serializing a struct of strings cannot fail.
+        hash.update(serde_json::to_vec(package).unwrap_or_default());
+        hash.update(b"\n");
+    }
+    hex::encode(hash.finalize())
+}
+
+/// The scan's packages as the protocol sends them, sorted, each with its package manager.
+fn installed(root: &Path, packages: &[collect::Package]) -> Vec<InstalledPackage> {
+    let dpkg = in_root(root, "var/lib/dpkg/status").display().to_string();
+    let apk = in_root(root, "lib/apk/db/installed").display().to_string();
+    let mut out: Vec<InstalledPackage> = packages
+        .iter()
+        .map(|package| {
+            let manager = if package.location == dpkg {
+                PackageManager::Dpkg
+            } else if package.location == apk {
+                PackageManager::Apk
+            } else {
+                PackageManager::Rpm
+            };
+            let (source, source_version) = match &package.source {
+                Some((name, version)) => (
+                    Some(name.clone()).filter(|s| !s.is_empty() && *s != package.name),
+                    Some(version.clone()).filter(|v| !v.is_empty() && *v != package.version),
+                ),
+                None => (None, None),
+            };
+            InstalledPackage {
+                manager,
+                name: package.name.clone(),
+                version: package.version.clone(),
+                arch: package.arch.clone().unwrap_or_else(|| "unknown".to_owned()),
+                source,
+                source_version,
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The kernel releases of the installed `linux-image-<release>` packages, oldest first.
+fn kernels(packages: &[InstalledPackage]) -> Vec<String> {
+    let mut images: Vec<(&str, &str)> = packages
+        .iter()
+        .filter_map(|p| {
+            let release = p.name.strip_prefix("linux-image-")?;
+            release.starts_with(|c: char| c.is_ascii_digit()).then_some((release, p.version.as_str()))
+        })
+        .collect();
+    images.sort_by(|a, b| Scheme::Deb.compare(a.1, b.1).unwrap_or(Ordering::Equal).then(a.0.cmp(b.0)));
+    images.into_iter().map(|(release, _)| release.to_owned()).collect()
+}
+
+/// The packages' own architecture (the most common one that is not `all` or `noarch`), or
+/// this machine's when no package names one.
+fn architecture(packages: &[InstalledPackage]) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for package in packages {
+        if !matches!(package.arch.as_str(), "all" | "noarch" | "unknown") {
+            *counts.entry(package.arch.as_str()).or_default() += 1;
+        }
+    }
+    match counts.into_iter().max_by_key(|(_, n)| *n) {
+        Some((arch, _)) => arch.to_owned(),
+        None => std::env::consts::ARCH.to_owned(),
+    }
+}
+
+fn first_line(path: impl AsRef<Path>) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().next()?.trim();
+    (!line.is_empty()).then(|| line.to_owned())
+}
+
+fn uptime() -> Option<u64> {
+    let text = first_line("/proc/uptime")?;
+    let seconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(seconds as u64)
+}
