@@ -6,5 +6,7 @@
 //! protocol, whose types are in `parapet_model::fleet`.
 
 pub mod report;
+pub mod state;
 
 pub use report::{Report, check_in, digest};
+pub use state::{AgentState, StateError};

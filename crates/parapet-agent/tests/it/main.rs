@@ -115,3 +115,62 @@ fn an_empty_root_reports_no_packages_and_stays_valid() {
     assert_eq!(report.check_in.inventory.as_deref(), Some(&[][..]));
     assert_eq!(report.check_in.facts.os, "unknown");
 }
+
+mod state {
+    use std::os::unix::fs::PermissionsExt;
+
+    use parapet_agent::{AgentState, StateError};
+
+    fn state() -> AgentState {
+        AgentState {
+            server: "https://parapet.example".into(),
+            host_id: "h_1".into(),
+            credential: "secret".into(),
+            sequence: 3,
+            accepted_digest: Some("a".repeat(64)),
+            last_check_in: None,
+            last_result: None,
+        }
+    }
+
+    #[test]
+    fn it_is_saved_whole_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("var/lib/parapet-agent");
+        assert!(AgentState::load(&folder).unwrap().is_none(), "never enrolled");
+        state().save(&folder).unwrap();
+        assert_eq!(AgentState::load(&folder).unwrap(), Some(state()));
+        assert!(!format!("{:?}", state()).contains("secret"), "the credential stays out of debug output");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder.join("state.json")), 0o600);
+        assert_eq!(mode(&folder), 0o700);
+
+        // A newer state replaces it, and nothing is left beside it.
+        let next = AgentState { sequence: 4, ..state() };
+        next.save(&folder).unwrap();
+        assert_eq!(AgentState::load(&folder).unwrap(), Some(next));
+        let files: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(files, vec![std::ffi::OsString::from("state.json")]);
+    }
+
+    #[test]
+    fn a_damaged_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("state.json"), b"{\"server\": ").unwrap();
+        let error = AgentState::load(dir.path()).unwrap_err();
+        assert!(matches!(error, StateError::Corrupt { .. }));
+        let message = error.to_string();
+        assert!(message.contains("state.json") && message.contains("enroll again with --force"), "{message}");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_previous_state() {
+        let dir = tempfile::tempdir().unwrap();
+        state().save(dir.path()).unwrap();
+        // A folder in the way of the temporary file: the write fails before the rename.
+        std::fs::create_dir(dir.path().join(format!(".state.json.{}", std::process::id()))).unwrap();
+        let error = AgentState { sequence: 9, ..state() }.save(dir.path()).unwrap_err();
+        assert!(error.to_string().contains("state.json"), "{error}");
+        assert_eq!(AgentState::load(dir.path()).unwrap(), Some(state()));
+    }
+}
