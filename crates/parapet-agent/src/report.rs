@@ -4,12 +4,11 @@
 //! kernel and uptime are always this machine's, because a root filesystem checked from here runs
 //! on this machine's kernel (a container, or an image about to be booted).
 
-use std::cmp::Ordering;
 use std::path::Path;
 
-use parapet_model::fleet::{CheckIn, HostFacts, InstalledPackage, PackageManager, Tag};
+use parapet_model::fleet::{CheckIn, HostFacts, InstalledPackage, Tag};
 use parapet_scan::collect::{self, in_root};
-use parapet_versions::Scheme;
+use parapet_scan::kernel;
 use sha2::{Digest, Sha256};
 
 /// What one reading of the host gives: the check-in, and the records that could not be read
@@ -24,13 +23,18 @@ pub struct Report {
 /// inventory is always included; the agent leaves it out when the server holds its digest.
 pub fn check_in(root: &Path, sequence: u64, tags: Vec<Tag>, agent_version: &str) -> Report {
     let inventory = collect::system(root, &root.display().to_string());
-    let packages = installed(root, &inventory.packages);
+    let packages = installed(&inventory.packages);
     let os = inventory.os.clone().unwrap_or_default();
     let kernel = first_line("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".to_owned());
-    let kernels_installed = kernels(&packages);
+    let kernels_installed = kernel::images(&inventory.packages)
+        .iter()
+        .filter_map(|p| kernel::image_release(&p.name))
+        .map(str::to_owned)
+        .collect();
     let live = root.canonicalize().is_ok_and(|r| r == Path::new("/"));
-    // A newer kernel than the running one only says "reboot" about the machine that runs it.
-    let newer_kernel = live && kernels_installed.last().is_some_and(|newest| *newest != kernel);
+    // A newer kernel than the running one only says "reboot" about the machine that runs it;
+    // the rule is the scan's (PPS-KERNEL-001).
+    let newer_kernel = live && kernel::newer_than_running(&inventory.packages, &kernel).is_some();
     let flagged = ["run/reboot-required", "var/run/reboot-required"].iter().any(|p| in_root(root, p).exists());
     let facts = HostFacts {
         hostname: first_line(in_root(root, "etc/hostname"))
@@ -65,20 +69,12 @@ pub fn digest(packages: &[InstalledPackage]) -> String {
     hex::encode(hash.finalize())
 }
 
-/// The scan's packages as the protocol sends them, sorted, each with its package manager.
-fn installed(root: &Path, packages: &[collect::Package]) -> Vec<InstalledPackage> {
-    let dpkg = in_root(root, "var/lib/dpkg/status").display().to_string();
-    let apk = in_root(root, "lib/apk/db/installed").display().to_string();
+/// The scan's packages as the protocol sends them, sorted. Only packages of a package database
+/// are a host's inventory; `collect::system` reads nothing else.
+fn installed(packages: &[collect::Package]) -> Vec<InstalledPackage> {
     let mut out: Vec<InstalledPackage> = packages
         .iter()
-        .map(|package| {
-            let manager = if package.location == dpkg {
-                PackageManager::Dpkg
-            } else if package.location == apk {
-                PackageManager::Apk
-            } else {
-                PackageManager::Rpm
-            };
+        .filter_map(|package| {
             let (source, source_version) = match &package.source {
                 Some((name, version)) => (
                     Some(name.clone()).filter(|s| !s.is_empty() && *s != package.name),
@@ -86,31 +82,18 @@ fn installed(root: &Path, packages: &[collect::Package]) -> Vec<InstalledPackage
                 ),
                 None => (None, None),
             };
-            InstalledPackage {
-                manager,
+            Some(InstalledPackage {
+                manager: package.manager?,
                 name: package.name.clone(),
                 version: package.version.clone(),
                 arch: package.arch.clone().unwrap_or_else(|| "unknown".to_owned()),
                 source,
                 source_version,
-            }
+            })
         })
         .collect();
     out.sort();
     out
-}
-
-/// The kernel releases of the installed `linux-image-<release>` packages, oldest first.
-fn kernels(packages: &[InstalledPackage]) -> Vec<String> {
-    let mut images: Vec<(&str, &str)> = packages
-        .iter()
-        .filter_map(|p| {
-            let release = p.name.strip_prefix("linux-image-")?;
-            release.starts_with(|c: char| c.is_ascii_digit()).then_some((release, p.version.as_str()))
-        })
-        .collect();
-    images.sort_by(|a, b| Scheme::Deb.compare(a.1, b.1).unwrap_or(Ordering::Equal).then(a.0.cmp(b.0)));
-    images.into_iter().map(|(release, _)| release.to_owned()).collect()
 }
 
 /// The packages' own architecture (the most common one that is not `all` or `noarch`), or

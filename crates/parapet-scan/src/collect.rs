@@ -3,6 +3,7 @@
 
 use parapet_inventory::lockfile::{self, LockfileKind};
 use parapet_inventory::{apk, dpkg};
+use parapet_model::fleet::PackageManager;
 use std::path::{Path, PathBuf};
 
 /// An installed package, owned, with where it was read.
@@ -14,6 +15,8 @@ pub struct Package {
     pub arch: Option<String>,
     /// The source package and its version (distribution packages).
     pub source: Option<(String, String)>,
+    /// The package database it was read from; `None` for lockfiles and SBOMs.
+    pub manager: Option<PackageManager>,
     /// `file:line`.
     pub location: String,
 }
@@ -123,6 +126,7 @@ pub fn system(root: &Path, target: &str) -> Inventory {
                 version: package.version.to_owned(),
                 arch: Some(package.arch.to_owned()),
                 source: Some((package.source.to_owned(), package.source_version.to_owned())),
+                manager: Some(PackageManager::Dpkg),
                 location: file.clone(),
             });
         }
@@ -140,6 +144,7 @@ pub fn system(root: &Path, target: &str) -> Inventory {
                 version: package.version.to_owned(),
                 arch: Some(package.arch.to_owned()),
                 source: Some((package.origin.to_owned(), package.version.to_owned())),
+                manager: Some(PackageManager::Apk),
                 location: file.clone(),
             });
         }
@@ -161,6 +166,7 @@ pub fn system(root: &Path, target: &str) -> Inventory {
                         name: package.name,
                         arch: Some(package.arch),
                         source,
+                        manager: Some(PackageManager::Rpm),
                         location: file.clone(),
                     });
                 }
@@ -249,6 +255,7 @@ pub fn lockfile_inventory(path: &Path, kind: Option<LockfileKind>) -> Inventory 
             version: package.version,
             arch: None,
             source: None,
+            manager: None,
         });
     }
     inventory

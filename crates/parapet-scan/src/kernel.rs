@@ -16,21 +16,33 @@ pub fn running_kernel(packages: &[Package], target: &str) -> Option<Finding> {
     newer_kernel(packages, release.trim(), target)
 }
 
+/// The kernel release an image package boots: `linux-image-6.1.0-18-amd64` → `6.1.0-18-amd64`;
+/// `None` for other packages and for metapackages such as `linux-image-amd64`.
+pub fn image_release(name: &str) -> Option<&str> {
+    name.strip_prefix("linux-image-").filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The installed kernel image packages, oldest first. Kernel packages of different ABIs are
+/// different packages; their versions still order them.
+pub fn images(packages: &[Package]) -> Vec<&Package> {
+    let mut kernels: Vec<&Package> = packages.iter().filter(|p| image_release(&p.name).is_some()).collect();
+    kernels.sort_by(|a, b| {
+        Scheme::Deb.compare(&a.version, &b.version).unwrap_or(Ordering::Equal).then(a.name.cmp(&b.name))
+    });
+    kernels
+}
+
+/// The running kernel's package and the newest installed one, when the newest is newer; `None`
+/// when the running kernel is the newest or is not an installed package (a container).
+pub fn newer_than_running<'a>(packages: &'a [Package], release: &str) -> Option<(&'a Package, &'a Package)> {
+    let kernels = images(packages);
+    let running = *kernels.iter().find(|p| image_release(&p.name) == Some(release))?;
+    let newest = *kernels.last()?;
+    (Scheme::Deb.compare(&newest.version, &running.version).ok()? == Ordering::Greater).then_some((running, newest))
+}
+
 pub(crate) fn newer_kernel(packages: &[Package], release: &str, target: &str) -> Option<Finding> {
-    let kernels: Vec<&Package> = packages
-        .iter()
-        .filter(|p| {
-            p.name.strip_prefix("linux-image-").is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-        })
-        .collect();
-    let running = kernels.iter().find(|p| p.name == format!("linux-image-{release}"))?;
-    let scheme = Scheme::Deb;
-    // Kernel packages of different ABIs are different packages; their versions still order them.
-    let newest =
-        kernels.iter().copied().max_by(|a, b| scheme.compare(&a.version, &b.version).unwrap_or(Ordering::Equal))?;
-    if scheme.compare(&newest.version, &running.version).ok()? != Ordering::Greater {
-        return None;
-    }
+    let (running, newest) = newer_than_running(packages, release)?;
     Some(Finding {
         kind: FindingKind::Misconfiguration,
         severity: Some(Severity::Important),
@@ -65,6 +77,7 @@ mod tests {
             version: version.into(),
             arch: Some("amd64".into()),
             source: Some(("linux-signed-amd64".into(), version.into())),
+            manager: Some(parapet_model::fleet::PackageManager::Dpkg),
             location: "/var/lib/dpkg/status".into(),
         }
     }

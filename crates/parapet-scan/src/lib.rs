@@ -12,7 +12,7 @@
 pub mod assess;
 pub mod collect;
 pub mod finding;
-mod kernel;
+pub mod kernel;
 pub mod report;
 pub mod rpmdb;
 pub mod vex;

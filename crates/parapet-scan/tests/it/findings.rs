@@ -63,6 +63,7 @@ fn debian(name: &str, version: &str, source: &str) -> Package {
         version: version.into(),
         arch: Some("amd64".into()),
         source: Some((source.into(), version.into())),
+        manager: Some(parapet_model::fleet::PackageManager::Dpkg),
         location: "var/lib/dpkg/status".into(),
     }
 }

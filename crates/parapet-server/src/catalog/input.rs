@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
 
-/// The catalog search's query string, shared with the console's search page.
+/// `GET /api/v1/catalog/entries` and `/catalog` take the same parameters.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct EntryParams {
