@@ -9,7 +9,6 @@ use std::path::Path;
 use parapet_model::fleet::{CheckIn, HostFacts, InstalledPackage, Tag};
 use parapet_scan::collect::{self, in_root};
 use parapet_scan::kernel;
-use sha2::{Digest, Sha256};
 
 /// What one reading of the host gives: the check-in, and the records that could not be read
 /// (each naming its file), which the agent logs but does not send.
@@ -55,43 +54,15 @@ pub fn check_in(root: &Path, sequence: u64, tags: Vec<Tag>, agent_version: &str)
     Report { check_in, problems: inventory.errors }
 }
 
-/// The SHA-256 of an inventory in its canonical form: packages in order, one JSON object per
-/// line. The order they were read in does not change it.
+/// The SHA-256 of an inventory in its canonical form (see [`collect::inventory_digest`]).
 pub fn digest(packages: &[InstalledPackage]) -> String {
-    let mut sorted: Vec<&InstalledPackage> = packages.iter().collect();
-    sorted.sort();
-    let mut hash = Sha256::new();
-    for package in sorted {
-        // Serializing a struct of strings cannot fail.
-        hash.update(serde_json::to_vec(package).unwrap_or_default());
-        hash.update(b"\n");
-    }
-    hex::encode(hash.finalize())
+    collect::inventory_digest(packages)
 }
 
 /// The scan's packages as the protocol sends them, sorted. Only packages of a package database
 /// are a host's inventory; `collect::system` reads nothing else.
 fn installed(packages: &[collect::Package]) -> Vec<InstalledPackage> {
-    let mut out: Vec<InstalledPackage> = packages
-        .iter()
-        .filter_map(|package| {
-            let (source, source_version) = match &package.source {
-                Some((name, version)) => (
-                    Some(name.clone()).filter(|s| !s.is_empty() && *s != package.name),
-                    Some(version.clone()).filter(|v| !v.is_empty() && *v != package.version),
-                ),
-                None => (None, None),
-            };
-            Some(InstalledPackage {
-                manager: package.manager?,
-                name: package.name.clone(),
-                version: package.version.clone(),
-                arch: package.arch.clone().unwrap_or_else(|| "unknown".to_owned()),
-                source,
-                source_version,
-            })
-        })
-        .collect();
+    let mut out: Vec<InstalledPackage> = packages.iter().filter_map(collect::installed_package).collect();
     out.sort();
     out
 }

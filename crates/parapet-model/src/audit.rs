@@ -25,10 +25,13 @@ pub enum Entity {
     AdvanceNotice,
     Endpoint,
     Delivery,
+    EnrollmentSecret,
+    Host,
+    Group,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 13] = [
+    pub const ALL: [Entity; 16] = [
         Entity::Case,
         Entity::Product,
         Entity::Vendor,
@@ -42,6 +45,9 @@ impl Entity {
         Entity::AdvanceNotice,
         Entity::Endpoint,
         Entity::Delivery,
+        Entity::EnrollmentSecret,
+        Entity::Host,
+        Entity::Group,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +65,9 @@ impl Entity {
             Entity::AdvanceNotice => "advance_notice",
             Entity::Endpoint => "endpoint",
             Entity::Delivery => "delivery",
+            Entity::EnrollmentSecret => "enrollment_secret",
+            Entity::Host => "host",
+            Entity::Group => "group",
         }
     }
 
@@ -78,6 +87,9 @@ impl Entity {
             Entity::AdvanceNotice => "Advance notices",
             Entity::Endpoint => "Webhook endpoints",
             Entity::Delivery => "Deliveries",
+            Entity::EnrollmentSecret => "Enrollment secrets",
+            Entity::Host => "Hosts",
+            Entity::Group => "Computer groups",
         }
     }
 }
@@ -134,10 +146,19 @@ pub enum AuditAction {
     EndpointRotateSecret,
     EndpointResume,
     DeliveryRedeliver,
+    EnrollmentSecretCreate,
+    EnrollmentSecretRevoke,
+    HostEnroll,
+    HostRevoke,
+    HostCloneSuspected,
+    HostAssign,
+    GroupCreate,
+    GroupUpdate,
+    GroupDelete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 39] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::CaseCreate,
         AuditAction::CaseUpdate,
         AuditAction::CaseTransition,
@@ -177,6 +198,15 @@ impl AuditAction {
         AuditAction::EndpointRotateSecret,
         AuditAction::EndpointResume,
         AuditAction::DeliveryRedeliver,
+        AuditAction::EnrollmentSecretCreate,
+        AuditAction::EnrollmentSecretRevoke,
+        AuditAction::HostEnroll,
+        AuditAction::HostRevoke,
+        AuditAction::HostCloneSuspected,
+        AuditAction::HostAssign,
+        AuditAction::GroupCreate,
+        AuditAction::GroupUpdate,
+        AuditAction::GroupDelete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -220,6 +250,15 @@ impl AuditAction {
             AuditAction::EndpointRotateSecret => "endpoint.rotate_secret",
             AuditAction::EndpointResume => "endpoint.resume",
             AuditAction::DeliveryRedeliver => "delivery.redeliver",
+            AuditAction::EnrollmentSecretCreate => "enrollment_secret.create",
+            AuditAction::EnrollmentSecretRevoke => "enrollment_secret.revoke",
+            AuditAction::HostEnroll => "host.enroll",
+            AuditAction::HostRevoke => "host.revoke",
+            AuditAction::HostCloneSuspected => "host.clone_suspected",
+            AuditAction::HostAssign => "host.assign",
+            AuditAction::GroupCreate => "group.create",
+            AuditAction::GroupUpdate => "group.update",
+            AuditAction::GroupDelete => "group.delete",
         }
     }
 
@@ -257,6 +296,12 @@ impl AuditAction {
                 Entity::Endpoint
             }
             AuditAction::DeliveryRedeliver => Entity::Delivery,
+            AuditAction::EnrollmentSecretCreate | AuditAction::EnrollmentSecretRevoke => Entity::EnrollmentSecret,
+            AuditAction::HostEnroll
+            | AuditAction::HostRevoke
+            | AuditAction::HostCloneSuspected
+            | AuditAction::HostAssign => Entity::Host,
+            AuditAction::GroupCreate | AuditAction::GroupUpdate | AuditAction::GroupDelete => Entity::Group,
         }
     }
 }

@@ -105,10 +105,12 @@ pub struct InstalledPackage {
     pub name: String,
     pub version: String,
     pub arch: String,
-    /// The source package it was built from, when that differs from `name` (dpkg's `Source:`).
+    /// The source package it was built from. dpkg and apk always have one and send it only when
+    /// it differs from `name` (dpkg's `Source:`, apk's origin); rpm sends its source RPM's name
+    /// when the database records one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// The source package's version, when that differs from `version`.
+    /// The source package's version: for dpkg and apk only when it differs from `version`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_version: Option<String>,
 }
@@ -165,6 +167,56 @@ pub enum Wanted {
     Nothing,
     /// The full inventory, at once: the server does not hold the one whose digest was sent.
     FullInventory,
+}
+
+/// The agent's first request: the enrollment secret, and who it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enroll {
+    pub secret: String,
+    pub hostname: String,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl Enroll {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        text("secret", &self.secret, 256, true)?;
+        text("hostname", &self.hostname, 253, true)?;
+        if self.tags.len() > MAX_TAGS {
+            return Err(FieldError::new("tags", format!("more than {MAX_TAGS} tags")));
+        }
+        for tag in &self.tags {
+            if Tag::new(&tag.key, &tag.value)? != *tag {
+                return Err(FieldError::new("tags", format!("tag {tag} is not in its canonical form")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What enrollment gives the agent: who it is now, and the credential it proves that with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolled {
+    pub host_id: String,
+    pub credential: String,
+    /// How often the server wants check-ins.
+    pub interval_seconds: u64,
+}
+
+/// The server's answer to a check-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInAnswer {
+    pub wanted: Wanted,
+    /// A new host credential, when the server rotated it: the agent uses it from the next
+    /// request on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+    pub interval_seconds: u64,
+    /// How many packages the server holds for the host, and how many security updates it
+    /// needs (as far as computed when the answer was made).
+    pub packages: u64,
+    pub security_updates: u64,
 }
 
 fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<(), FieldError> {

@@ -31,7 +31,7 @@ pub use document::{
     Workaround,
 };
 pub use error::FieldError;
-pub use fleet::{CheckIn, HostFacts, InstalledPackage, PackageManager, Tag, Wanted};
+pub use fleet::{CheckIn, CheckInAnswer, Enroll, Enrolled, HostFacts, InstalledPackage, PackageManager, Tag, Wanted};
 pub use product::{Product, ProductFields, ProductInput, ProductVersion, Vendor, VersionFields, VersionInput};
 pub use rating::{CvssV3, CvssV4, Severity, SeverityOverride};
 

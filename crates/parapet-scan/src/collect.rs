@@ -3,7 +3,7 @@
 
 use parapet_inventory::lockfile::{self, LockfileKind};
 use parapet_inventory::{apk, dpkg};
-use parapet_model::fleet::PackageManager;
+use parapet_model::fleet::{InstalledPackage, PackageManager};
 use std::path::{Path, PathBuf};
 
 /// An installed package, owned, with where it was read.
@@ -111,14 +111,13 @@ pub fn system(root: &Path, target: &str) -> Inventory {
         .map(|text| OsRelease::parse(&text));
     let ecosystem = os.as_ref().and_then(OsRelease::ecosystem);
     inventory.os = os;
-    let ecosystem_or = |fallback: &str| ecosystem.clone().unwrap_or_else(|| fallback.to_owned());
 
     let status = in_root(root, "var/lib/dpkg/status");
     if let Some(text) = read(&status, &mut inventory.errors) {
         let file = status.display().to_string();
         let parsed = dpkg::parse(&text, &file);
         inventory.errors.extend(parsed.errors.iter().map(ToString::to_string));
-        let ecosystem = ecosystem_or("Debian");
+        let ecosystem = package_ecosystem(ecosystem.as_deref(), PackageManager::Dpkg);
         for package in dpkg::installed(parsed.packages) {
             inventory.packages.push(Package {
                 ecosystem: ecosystem.clone(),
@@ -136,7 +135,7 @@ pub fn system(root: &Path, target: &str) -> Inventory {
         let file = installed.display().to_string();
         let parsed = apk::parse(&text, &file);
         inventory.errors.extend(parsed.errors.iter().map(ToString::to_string));
-        let ecosystem = ecosystem_or("Alpine");
+        let ecosystem = package_ecosystem(ecosystem.as_deref(), PackageManager::Apk);
         for package in parsed.packages {
             inventory.packages.push(Package {
                 ecosystem: ecosystem.clone(),
@@ -153,7 +152,7 @@ pub fn system(root: &Path, target: &str) -> Inventory {
         match crate::rpmdb::read(&database) {
             Ok(parsed) => {
                 inventory.errors.extend(parsed.errors.iter().map(ToString::to_string));
-                let ecosystem = ecosystem_or("Red Hat");
+                let ecosystem = package_ecosystem(ecosystem.as_deref(), PackageManager::Rpm);
                 let file = database.display().to_string();
                 for package in parsed.packages {
                     let source = package
@@ -175,6 +174,80 @@ pub fn system(root: &Path, target: &str) -> Inventory {
         }
     }
     inventory
+}
+
+/// The ecosystem of a package database's packages: the distribution's (`Debian:12`) when
+/// os-release places it, else the family the package manager belongs to.
+pub fn package_ecosystem(distribution: Option<&str>, manager: PackageManager) -> String {
+    let family = match manager {
+        PackageManager::Dpkg => "Debian",
+        PackageManager::Apk => "Alpine",
+        PackageManager::Rpm => "Red Hat",
+    };
+    distribution.unwrap_or(family).to_owned()
+}
+
+/// A package of a package database as a fleet check-in sends it. dpkg and apk always name a
+/// source, so it is sent only where it differs from the binary package's name and version;
+/// rpm's is sent as the database has it. `None` for packages of lockfiles and SBOMs.
+pub fn installed_package(package: &Package) -> Option<InstalledPackage> {
+    let manager = package.manager?;
+    let (source, source_version) = match (&package.source, manager) {
+        (Some((name, version)), PackageManager::Dpkg | PackageManager::Apk) => {
+            (Some(name.clone()).filter(|s| *s != package.name), Some(version.clone()).filter(|v| *v != package.version))
+        }
+        (Some((name, version)), PackageManager::Rpm) => {
+            (Some(name.clone()).filter(|s| !s.is_empty()), Some(version.clone()).filter(|v| !v.is_empty()))
+        }
+        (None, _) => (None, None),
+    };
+    Some(InstalledPackage {
+        manager,
+        name: package.name.clone(),
+        version: package.version.clone(),
+        arch: package.arch.clone().unwrap_or_else(|| "unknown".to_owned()),
+        source,
+        source_version,
+    })
+}
+
+/// The package a check-in reported, as a scan of the host would have read it: the inverse of
+/// [`installed_package`], so that the server's findings for a host are the scan's.
+pub fn reported_package(package: &InstalledPackage, ecosystem: &str, location: &str) -> Package {
+    let source = match package.manager {
+        PackageManager::Dpkg | PackageManager::Apk => Some((
+            package.source.clone().unwrap_or_else(|| package.name.clone()),
+            package.source_version.clone().unwrap_or_else(|| package.version.clone()),
+        )),
+        PackageManager::Rpm => {
+            package.source.clone().map(|name| (name, package.source_version.clone().unwrap_or_default()))
+        }
+    };
+    Package {
+        ecosystem: ecosystem.to_owned(),
+        name: package.name.clone(),
+        version: package.version.clone(),
+        arch: (package.arch != "unknown").then(|| package.arch.clone()),
+        source,
+        manager: Some(package.manager),
+        location: location.to_owned(),
+    }
+}
+
+/// The SHA-256 of an inventory in its canonical form, lower-case hex: packages in order, one
+/// JSON object per line. The order they were read in does not change it; the agent sends it
+/// and the server checks it with this one function.
+pub fn inventory_digest(packages: &[InstalledPackage]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&InstalledPackage> = packages.iter().collect();
+    sorted.sort();
+    let mut hash = Sha256::new();
+    for package in sorted {
+        // Serializing a struct of strings cannot fail.
+        hash.update(serde_json::to_vec(package).unwrap_or_default());
+        hash.update(b"\n");
+    }
+    hex::encode(hash.finalize())
 }
 
 /// Reads a file that may not exist; other failures are errors.

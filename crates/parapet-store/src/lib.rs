@@ -18,6 +18,7 @@ mod cases;
 mod catalog;
 mod documents;
 mod error;
+mod fleet;
 mod outbox;
 mod products;
 mod subscribers;
@@ -33,6 +34,11 @@ pub use catalog::{
 };
 pub use documents::{DocumentQuery, Prepare, Schedule, StoredDocument, StoredKey};
 pub use error::StoreError;
+pub use fleet::{
+    AdvisoryStatus, AgentHost, CheckInOutcome, CheckInRecord, CheckInWrite, ComputedPackage, Enrollment,
+    EnrollmentSecret, ExposedHost, Exposure, ExposureSample, FleetLease, Group, GroupStatus, HostDetail, HostPackage,
+    HostQuery, HostSummary, NewEnrollmentSecret, NewGroup, NewHost, PackageFinding, PackageToCompute,
+};
 pub use outbox::{
     Attempt, ClaimedDelivery, DeliveryCounts, DeliveryRecord, Endpoint, EndpointFilters, OutboxEntry, OutboxMessage,
 };

@@ -9,6 +9,7 @@ mod blog;
 mod cases;
 mod catalog;
 mod documents;
+mod fleet;
 mod outbox;
 mod products;
 mod subscribers;

@@ -1,0 +1,386 @@
+//! What an agent writes: a check-in, with the inventory when it changed.
+
+use std::collections::HashMap;
+
+use parapet_model::{HostFacts, InstalledPackage, Wanted};
+use sqlx::{Any, AnyConnection, Row};
+use time::OffsetDateTime;
+
+use super::{enroll::apply_rules, facts_json, tags_json};
+use crate::{Store, StoreError, from_ms, now_ms, placeholders};
+
+/// An enrolled, unrevoked host, found by its credential.
+#[derive(Debug, Clone)]
+pub struct AgentHost {
+    pub id: String,
+    pub sequence: i64,
+    pub inventory_digest: Option<String>,
+    pub credential_rotated_at: OffsetDateTime,
+    /// The agent proved itself with the credential from before the last rotation: it never got
+    /// the new one.
+    pub via_previous: bool,
+}
+
+/// One check-in to record.
+#[derive(Debug, Clone)]
+pub struct CheckInWrite<'a> {
+    pub host_id: &'a str,
+    pub sequence: i64,
+    pub facts: &'a HostFacts,
+    /// The distribution's ecosystem (`Debian:12`), `""` when os-release does not place it.
+    pub ecosystem: &'a str,
+    pub digest: &'a str,
+    /// The inventory, when the agent sent it (its digest already checked).
+    pub inventory: Option<&'a [InstalledPackage]>,
+    /// The hash of a new credential, when the server rotates it with this answer.
+    pub new_credential_hash: Option<&'a str>,
+    /// The agent used the previous credential (see [`AgentHost::via_previous`]).
+    pub via_previous: bool,
+}
+
+/// What a check-in came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckInOutcome {
+    Accepted {
+        wanted: Wanted,
+        /// The host's inventory, to compute what it needs.
+        inventory_id: Option<i64>,
+        /// Packages of that inventory nobody has computed yet.
+        uncomputed: Vec<i64>,
+        packages: i64,
+        security_updates: i64,
+    },
+    /// The sequence number was not above the last accepted one: a replay, or a second machine
+    /// with the same credential. The host is flagged; nothing else is written.
+    Replayed { last: i64 },
+    /// The host was revoked meanwhile.
+    Revoked,
+}
+
+/// Rows per multi-row `INSERT`: well under SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 200;
+
+impl Store {
+    /// The host a credential belongs to, unless it is revoked.
+    pub async fn agent_host(&self, credential_hash: &str) -> Result<Option<AgentHost>, StoreError> {
+        let row = sqlx::query::<Any>(
+            "SELECT id, sequence, inventory_digest, credential_rotated_at, credential_hash FROM fleet_hosts \
+             WHERE (credential_hash = $1 OR previous_credential_hash = $1) AND revoked_at IS NULL",
+        )
+        .bind(credential_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(AgentHost {
+                id: row.try_get("id")?,
+                sequence: row.try_get("sequence")?,
+                inventory_digest: row.try_get("inventory_digest")?,
+                credential_rotated_at: from_ms(row.try_get("credential_rotated_at")?),
+                via_previous: row.try_get::<String, _>("credential_hash")? != credential_hash,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records a check-in in one transaction: facts, sequence, the inventory when sent, the
+    /// credential rotation, the history row. A refused one changes nothing but the flag.
+    pub async fn record_check_in(&self, write: &CheckInWrite<'_>) -> Result<CheckInOutcome, StoreError> {
+        let now = now_ms();
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query::<Any>(&format!(
+            "SELECT sequence, revoked_at, facts, tags, inventory_id, inventory_digest, ecosystem FROM fleet_hosts \
+             WHERE id = $1{}",
+            self.backend.lock_suffix()
+        ))
+        .bind(write.host_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("host"))?;
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+            return Ok(CheckInOutcome::Revoked);
+        }
+        let last: i64 = row.try_get("sequence")?;
+        if write.sequence <= last {
+            sqlx::query::<Any>("UPDATE fleet_hosts SET clone_suspected_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(write.host_id)
+                .execute(&mut *tx)
+                .await?;
+            history(
+                &mut tx,
+                write.host_id,
+                now,
+                write.sequence,
+                "replayed",
+                None,
+                Some(format!("sequence {} after {last}: the credential may be in use on two machines", write.sequence)),
+            )
+            .await?;
+            crate::audit::append(
+                &mut tx,
+                crate::audit::Audit {
+                    actor: "agent",
+                    action: parapet_model::AuditAction::HostCloneSuspected,
+                    entity_id: Some(write.host_id.to_owned()),
+                    before: Some(serde_json::json!({"sequence": last})),
+                    after: Some(serde_json::json!({"sequence": write.sequence})),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(CheckInOutcome::Replayed { last });
+        }
+        let facts = facts_json(write.facts)?;
+        let old_facts: Option<String> = row.try_get("facts")?;
+        let old_tags: String = row.try_get("tags")?;
+        let mut inventory_id: Option<i64> = row.try_get("inventory_id")?;
+        let old_inventory = inventory_id;
+        let stored_digest: Option<String> = row.try_get("inventory_digest")?;
+        let stored_ecosystem: String = row.try_get("ecosystem")?;
+        let same_inventory = stored_digest.as_deref() == Some(write.digest)
+            && stored_ecosystem == write.ecosystem
+            && inventory_id.is_some();
+        let mut outcome = if old_facts.as_deref() == Some(facts.as_str()) { "unchanged" } else { "facts" };
+        let mut wanted = Wanted::Nothing;
+        let mut digest = stored_digest.clone();
+        if let Some(packages) = write.inventory.filter(|_| !same_inventory) {
+            inventory_id = Some(store_inventory(&mut tx, write.ecosystem, write.digest, packages).await?);
+            digest = Some(write.digest.to_owned());
+            outcome = "inventory";
+        } else if !same_inventory {
+            wanted = Wanted::FullInventory;
+        }
+        let tags = tags_json(&write.facts.tags);
+        sqlx::query::<Any>(
+            "UPDATE fleet_hosts SET hostname = $1, os = $2, os_version = $3, arch = $4, ecosystem = $5, facts = $6, \
+             tags = $7, reboot_required = $8, sequence = $9, inventory_id = $10, inventory_digest = $11, \
+             last_seen_at = $12 WHERE id = $13",
+        )
+        .bind(&write.facts.hostname)
+        .bind(&write.facts.os)
+        .bind(&write.facts.os_version)
+        .bind(&write.facts.arch)
+        .bind(if wanted == Wanted::FullInventory { stored_ecosystem.as_str() } else { write.ecosystem })
+        .bind(&facts)
+        .bind(&tags)
+        .bind(i64::from(write.facts.reboot_required))
+        .bind(write.sequence)
+        .bind(inventory_id)
+        .bind(&digest)
+        .bind(now)
+        .bind(write.host_id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(hash) = write.new_credential_hash {
+            // From the current credential, the old one stays valid until the agent shows it has
+            // the new one; from the previous one, the agent never saw the current one.
+            let sql = if write.via_previous {
+                "UPDATE fleet_hosts SET credential_hash = $1, credential_rotated_at = $2 WHERE id = $3"
+            } else {
+                "UPDATE fleet_hosts SET previous_credential_hash = credential_hash, credential_hash = $1, \
+                 credential_rotated_at = $2 WHERE id = $3"
+            };
+            sqlx::query::<Any>(sql).bind(hash).bind(now).bind(write.host_id).execute(&mut *tx).await?;
+        } else if !write.via_previous {
+            sqlx::query::<Any>(
+                "UPDATE fleet_hosts SET previous_credential_hash = NULL WHERE id = $1 AND previous_credential_hash IS NOT NULL",
+            )
+            .bind(write.host_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if tags != old_tags {
+            apply_rules(&mut tx, write.host_id, &write.facts.tags).await?;
+        }
+        if old_inventory.is_some() && old_inventory != inventory_id {
+            drop_if_unused(&mut tx, old_inventory).await?;
+        }
+        let (packages, security_updates, uncomputed) = match inventory_id {
+            Some(id) => {
+                let row = sqlx::query::<Any>("SELECT packages, security_updates FROM fleet_inventories WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let uncomputed = if outcome == "inventory" {
+                    sqlx::query_scalar::<Any, i64>(
+                        "SELECT p.id FROM fleet_inventory_packages ip JOIN fleet_packages p ON p.id = ip.package_id \
+                         WHERE ip.inventory_id = $1 AND p.computed_tick IS NULL",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                } else {
+                    Vec::new()
+                };
+                (row.try_get("packages")?, row.try_get("security_updates")?, uncomputed)
+            }
+            None => (0, 0, Vec::new()),
+        };
+        let detail = (wanted == Wanted::FullInventory).then(|| "asked for the full inventory".to_owned());
+        history(&mut tx, write.host_id, now, write.sequence, outcome, Some(packages), detail).await?;
+        tx.commit().await?;
+        Ok(CheckInOutcome::Accepted { wanted, inventory_id, uncomputed, packages, security_updates })
+    }
+}
+
+/// The inventory with this package list, made when no host has it yet.
+async fn store_inventory(
+    conn: &mut AnyConnection,
+    ecosystem: &str,
+    digest: &str,
+    packages: &[InstalledPackage],
+) -> Result<i64, StoreError> {
+    if let Some(id) =
+        sqlx::query_scalar::<Any, i64>("SELECT id FROM fleet_inventories WHERE ecosystem = $1 AND digest = $2")
+            .bind(ecosystem)
+            .bind(digest)
+            .fetch_optional(&mut *conn)
+            .await?
+    {
+        return Ok(id);
+    }
+    let inventory = sqlx::query_scalar::<Any, i64>(
+        "INSERT INTO fleet_inventories (ecosystem, digest, packages) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(ecosystem)
+    .bind(digest)
+    .bind(packages.len() as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    let key = |p: &InstalledPackage| {
+        (
+            p.manager.as_str().to_owned(),
+            p.name.clone(),
+            p.version.clone(),
+            p.arch.clone(),
+            p.source.clone().unwrap_or_default(),
+            p.source_version.clone().unwrap_or_default(),
+        )
+    };
+    for chunk in packages.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO fleet_packages (ecosystem, manager, name, version, arch, source, source_version) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 6 + 2;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("($1, ${b}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        let mut query = sqlx::query::<Any>(&sql).bind(ecosystem);
+        for package in chunk {
+            let (manager, name, version, arch, source, source_version) = key(package);
+            query = query.bind(manager).bind(name).bind(version).bind(arch).bind(source).bind(source_version);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    // The IDs of every package of the list, by its columns.
+    let mut ids: HashMap<(String, String, String, String, String, String), i64> = HashMap::new();
+    let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for chunk in names.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT id, manager, name, version, arch, source, source_version FROM fleet_packages \
+             WHERE ecosystem = $1 AND name IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query::<Any>(&sql).bind(ecosystem);
+        for name in chunk {
+            query = query.bind(*name);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            ids.insert(
+                (
+                    row.try_get("manager")?,
+                    row.try_get("name")?,
+                    row.try_get("version")?,
+                    row.try_get("arch")?,
+                    row.try_get("source")?,
+                    row.try_get("source_version")?,
+                ),
+                row.try_get("id")?,
+            );
+        }
+    }
+    let mut package_ids = Vec::with_capacity(packages.len());
+    for package in packages {
+        let id = ids
+            .get(&key(package))
+            .ok_or_else(|| StoreError::Corrupt(format!("package {} was not stored", package.name)))?;
+        package_ids.push(*id);
+    }
+    package_ids.sort_unstable();
+    package_ids.dedup();
+    for chunk in package_ids.chunks(CHUNK * 2) {
+        let mut sql = String::from("INSERT INTO fleet_inventory_packages (inventory_id, package_id) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("($1, ${})", i + 2));
+        }
+        let mut query = sqlx::query::<Any>(&sql).bind(inventory);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    super::findings::refresh_inventories(conn, &[inventory]).await?;
+    Ok(inventory)
+}
+
+/// Removes an inventory no host has any more.
+async fn drop_if_unused(conn: &mut AnyConnection, inventory: Option<i64>) -> Result<(), StoreError> {
+    sqlx::query::<Any>(
+        "DELETE FROM fleet_inventories WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM fleet_hosts WHERE inventory_id = $1)",
+    )
+    .bind(inventory)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A row of a host's check-in history. Plain check-ins replace the host's previous plain one,
+/// so the history keeps every change and only the latest of the check-ins that changed
+/// nothing.
+async fn history(
+    conn: &mut AnyConnection,
+    host_id: &str,
+    at: i64,
+    sequence: i64,
+    outcome: &str,
+    packages: Option<i64>,
+    detail: Option<String>,
+) -> Result<(), StoreError> {
+    if outcome == "unchanged" {
+        let updated = sqlx::query::<Any>(
+            "UPDATE fleet_check_ins SET at = $1, sequence = $2, packages = $3 WHERE id = \
+             (SELECT MAX(id) FROM fleet_check_ins WHERE host_id = $4) AND outcome = 'unchanged'",
+        )
+        .bind(at)
+        .bind(sequence)
+        .bind(packages)
+        .bind(host_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if updated > 0 {
+            return Ok(());
+        }
+    }
+    sqlx::query::<Any>(
+        "INSERT INTO fleet_check_ins (host_id, at, sequence, outcome, packages, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(host_id)
+    .bind(at)
+    .bind(sequence)
+    .bind(outcome)
+    .bind(packages)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The fleet: enrollment secrets, hosts and their check-ins, groups, and what every host still
+//! needs.
+//!
+//! A host's inventory is stored once per distinct package list (`fleet_inventories`) and each
+//! package once per distinct version (`fleet_packages`). What the catalog says about a package
+//! (its update, its vulnerabilities) is computed by the server, which owns the matching, and
+//! written back here; a host's needs are the join of its inventory with those results. A catalog
+//! change therefore costs one computation per distinct package it touches, however many hosts
+//! have it.
+//!
+//! By concern: `enroll` (secrets, enrollment, groups), `check_in` (what an agent writes),
+//! `findings` (the computed results, the catalog changes to recompute, exposure) and `reports`
+//! (what the console and the API read).
+
+mod check_in;
+mod enroll;
+mod findings;
+mod reports;
+
+use parapet_model::{HostFacts, Severity, Tag};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+pub use check_in::{AgentHost, CheckInOutcome, CheckInWrite};
+pub use enroll::{Enrollment, NewEnrollmentSecret, NewGroup, NewHost};
+pub use findings::{ComputedPackage, FleetLease, PackageToCompute};
+pub use reports::{
+    AdvisoryStatus, CheckInRecord, ExposedHost, Exposure, ExposureSample, GroupStatus, HostDetail, HostPackage,
+    HostQuery, HostSummary,
+};
+
+/// An enrollment secret as stored; the secret itself is never kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnrollmentSecret {
+    pub id: i64,
+    pub name: String,
+    /// The group hosts enrolled with it join.
+    pub group: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl EnrollmentSecret {
+    /// `active`, `revoked`, `expired` or `used-up`.
+    pub fn state(&self, now: OffsetDateTime) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.expires_at.is_some_and(|at| at <= now) {
+            "expired"
+        } else if self.max_uses.is_some_and(|max| self.uses >= max) {
+            "used-up"
+        } else {
+            "active"
+        }
+    }
+}
+
+/// A computer group.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// Tags a host must all carry to be a member by rule; empty when members are assigned.
+    pub rule: Vec<Tag>,
+    pub hosts: i64,
+}
+
+/// What a check-in or a computation gives about one package, as stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PackageFinding {
+    /// `missing-update` or `vulnerable`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// The advisory IDs and aliases, the primary first.
+    pub ids: Vec<String>,
+    pub title: String,
+    /// The version that fixes it, when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    /// Why there is no fix (`no-dsa`, `unfixed`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+pub(crate) fn facts_json(facts: &HostFacts) -> Result<String, crate::StoreError> {
+    serde_json::to_string(facts).map_err(|e| crate::StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn tags_json(tags: &[Tag]) -> String {
+    serde_json::to_string(&tags.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn tags_of(json: &str) -> Vec<Tag> {
+    serde_json::from_str::<Vec<String>>(json).unwrap_or_default().iter().filter_map(|t| t.parse().ok()).collect()
+}

@@ -1,0 +1,179 @@
+//! The fleet's storage: enrollment, check-ins with and without inventories, replays, revocation,
+//! groups, computed findings and exposure.
+
+use parapet_model::{AuditAction, HostFacts, InstalledPackage, PackageManager, Tag, Wanted};
+use parapet_store::{
+    CheckInOutcome, CheckInWrite, ComputedPackage, Enrollment, HostQuery, NewEnrollmentSecret, NewGroup, NewHost,
+    PackageFinding,
+};
+
+use crate::{TestStore, on_both};
+
+fn facts(hostname: &str, tags: &[&str]) -> HostFacts {
+    HostFacts {
+        hostname: hostname.into(),
+        os: "debian".into(),
+        os_version: "12".into(),
+        os_codename: Some("bookworm".into()),
+        arch: "amd64".into(),
+        kernel: "6.1.0-18-amd64".into(),
+        kernels_installed: vec![],
+        uptime_seconds: 10,
+        reboot_required: false,
+        agent_version: "0.1.0".into(),
+        tags: tags.iter().map(|t| t.parse::<Tag>().unwrap()).collect(),
+    }
+}
+
+fn package(name: &str, version: &str) -> InstalledPackage {
+    InstalledPackage {
+        manager: PackageManager::Dpkg,
+        name: name.into(),
+        version: version.into(),
+        arch: "amd64".into(),
+        source: None,
+        source_version: None,
+    }
+}
+
+async fn enroll(store: &TestStore, secret_hash: &str, id: &str, credential: &str) -> Enrollment {
+    let host = NewHost { id: id.into(), hostname: "web".into(), tags: vec![], credential_hash: credential.into() };
+    store.enroll_host(secret_hash, &host).await.unwrap()
+}
+
+fn write<'a>(
+    id: &'a str,
+    sequence: i64,
+    facts: &'a HostFacts,
+    digest: &'a str,
+    inventory: Option<&'a [InstalledPackage]>,
+) -> CheckInWrite<'a> {
+    CheckInWrite {
+        host_id: id,
+        sequence,
+        facts,
+        ecosystem: "Debian:12",
+        digest,
+        inventory,
+        new_credential_hash: None,
+        via_previous: false,
+    }
+}
+
+async fn fleet_round_trip(store: TestStore) {
+    store
+        .create_group("admin", &NewGroup { name: "web".into(), description: String::new(), rule: vec![] })
+        .await
+        .unwrap();
+    let prod = NewGroup { name: "prod".into(), description: "by tag".into(), rule: vec!["env=prod".parse().unwrap()] };
+    store.create_group("admin", &prod).await.unwrap();
+    let secret = NewEnrollmentSecret {
+        name: "web servers".into(),
+        group: Some("web".into()),
+        expires_at: None,
+        max_uses: Some(2),
+    };
+    let created = store.create_enrollment_secret("admin", &secret, "hash-1").await.unwrap();
+    assert_eq!((created.uses, created.group.as_deref()), (0, Some("web")));
+    assert_eq!(enroll(&store, "wrong", "h1", "c1").await, Enrollment::Refused("unknown enrollment secret"));
+    assert!(matches!(enroll(&store, "hash-1", "h1", "c1").await, Enrollment::Enrolled { .. }));
+    assert!(matches!(enroll(&store, "hash-1", "h2", "c2").await, Enrollment::Enrolled { .. }));
+    assert_eq!(enroll(&store, "hash-1", "h3", "c3").await, Enrollment::Refused("the enrollment secret is used up"));
+
+    let host = store.agent_host("c1").await.unwrap().unwrap();
+    assert_eq!((host.id.as_str(), host.sequence, host.via_previous), ("h1", 0, false));
+
+    // The first check-in without an inventory is asked for one; with it, the inventory is stored
+    // once for both hosts.
+    let packages = vec![package("openssl", "3.0.11-1~deb12u2"), package("bash", "5.2.15-2+b2")];
+    let digest = "a".repeat(64);
+    let web = facts("web", &["env=prod"]);
+    let outcome = store.record_check_in(&write("h1", 1, &web, &digest, None)).await.unwrap();
+    assert!(matches!(outcome, CheckInOutcome::Accepted { wanted: Wanted::FullInventory, .. }), "{outcome:?}");
+    let outcome = store.record_check_in(&write("h1", 2, &web, &digest, Some(&packages))).await.unwrap();
+    let CheckInOutcome::Accepted { wanted, uncomputed, packages: count, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!((wanted, uncomputed.len(), count), (Wanted::Nothing, 2, 2));
+    let outcome = store.record_check_in(&write("h2", 1, &facts("web", &[]), &digest, Some(&packages))).await.unwrap();
+    let CheckInOutcome::Accepted { uncomputed, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(uncomputed.len(), 2, "the same packages, still to compute");
+    // Unchanged: nothing wanted.
+    let outcome = store.record_check_in(&write("h1", 3, &web, &digest, None)).await.unwrap();
+    assert!(matches!(outcome, CheckInOutcome::Accepted { wanted: Wanted::Nothing, .. }), "{outcome:?}");
+
+    // A replayed sequence flags the host and writes nothing else.
+    let outcome = store.record_check_in(&write("h1", 3, &facts("clone", &[]), &digest, None)).await.unwrap();
+    assert_eq!(outcome, CheckInOutcome::Replayed { last: 3 });
+    let detail = store.host("h1", 3_600_000).await.unwrap().unwrap();
+    assert!(detail.summary.clone_suspected_at.is_some());
+    assert_eq!(detail.summary.hostname, "web", "the replay's facts were not taken");
+    assert_eq!(detail.summary.groups, vec!["prod".to_owned(), "web".to_owned()], "by secret and by tag");
+    let audit =
+        store.audit_entries(&parapet_store::AuditQuery { page: 1, per_page: 100, ..Default::default() }).await.unwrap();
+    assert!(audit.items.iter().any(|e| e.action == AuditAction::HostCloneSuspected));
+
+    // Computed findings reach both hosts and the exposure of the advisory.
+    let to_compute = store.packages_to_compute(&uncomputed).await.unwrap();
+    let openssl = to_compute.iter().find(|p| p.package.name == "openssl").unwrap();
+    let bash = to_compute.iter().find(|p| p.package.name == "bash").unwrap();
+    let finding = PackageFinding {
+        kind: "missing-update".into(),
+        severity: Some(parapet_model::Severity::Important),
+        ids: vec!["DSA-5678-1".into(), "CVE-2024-0001".into()],
+        title: "Security update for openssl".into(),
+        fixed: Some("3.0.13-1~deb12u1".into()),
+        note: None,
+        url: None,
+    };
+    let computed = vec![
+        ComputedPackage {
+            id: openssl.id,
+            update_version: Some("3.0.13-1~deb12u1".into()),
+            classification: Some("security".into()),
+            severity_rank: parapet_model::Severity::Important.rank(),
+            unfixed: 0,
+            findings: vec![finding],
+            advisories: vec![("DSA-5678-1".into(), true), ("CVE-2024-0001".into(), true)],
+        },
+        ComputedPackage { id: bash.id, ..Default::default() },
+    ];
+    store.save_computed(7, &computed).await.unwrap();
+    assert!(store.uncomputed_packages(10).await.unwrap().is_empty());
+    let needing = store
+        .hosts(&HostQuery {
+            needs_security_updates: Some(true),
+            stale_after_ms: 3_600_000,
+            per_page: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(needing.total, 2);
+    let exposure = store.exposure("CVE-2024-0001", 10).await.unwrap();
+    assert_eq!((exposure.hosts_now, exposure.samples.len()), (2, 1));
+    assert!(exposure.first_seen_at.is_some());
+    let status = store.advisory_status("CVE-2024-0001", &["openssl".to_owned()]).await.unwrap();
+    let all = &status.groups[0];
+    assert_eq!((all.group.as_str(), all.hosts, all.needed), ("All hosts", 2, 2));
+    let packages_of_h1 = store.host_packages("h1").await.unwrap();
+    assert_eq!(packages_of_h1.iter().filter(|p| p.update_version.is_some()).count(), 1);
+
+    // The catalog's change feed finds the packages a change names.
+    assert!(store.packages_changed_since(0).await.unwrap().is_empty(), "an empty catalog changes nothing");
+
+    // A revoked host is found no more, and its check-ins are refused.
+    store.revoke_host("admin", "h2").await.unwrap();
+    assert!(store.agent_host("c2").await.unwrap().is_none());
+    let outcome = store.record_check_in(&write("h2", 9, &facts("web", &[]), &digest, None)).await.unwrap();
+    assert_eq!(outcome, CheckInOutcome::Revoked);
+    store.sample_all_exposure().await.unwrap();
+    let exposure = store.exposure("CVE-2024-0001", 10).await.unwrap();
+    assert_eq!((exposure.hosts_now, exposure.samples.last().unwrap().hosts), (1, 1));
+
+    // The lease: one server at a time.
+    assert!(store.lease_fleet("a", 60_000).await.unwrap().is_some());
+    assert!(store.lease_fleet("b", 60_000).await.unwrap().is_none());
+    assert!(store.finish_fleet_pass("a", 7).await.unwrap());
+    assert_eq!(store.lease_fleet("a", 60_000).await.unwrap().unwrap().computed_tick, 7);
+}
+
+on_both!(fleet_round_trip);
