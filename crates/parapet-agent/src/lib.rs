@@ -5,8 +5,10 @@
 //! It has no server dependencies: the agent talks to the server only through the check-in
 //! protocol, whose types are in `parapet_model::fleet`.
 
+pub mod client;
 pub mod report;
 pub mod state;
 
+pub use client::{AgentError, Outcome};
 pub use report::{Report, check_in, digest};
 pub use state::{AgentState, StateError};

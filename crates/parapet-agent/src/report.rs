@@ -36,9 +36,7 @@ pub fn check_in(root: &Path, sequence: u64, tags: Vec<Tag>, agent_version: &str)
     let newer_kernel = live && kernel::newer_than_running(&inventory.packages, &kernel).is_some();
     let flagged = ["run/reboot-required", "var/run/reboot-required"].iter().any(|p| in_root(root, p).exists());
     let facts = HostFacts {
-        hostname: first_line(in_root(root, "etc/hostname"))
-            .or_else(|| first_line("/proc/sys/kernel/hostname"))
-            .unwrap_or_else(|| "localhost".to_owned()),
+        hostname: hostname(root),
         os: if os.id.is_empty() { "unknown".to_owned() } else { os.id },
         os_version: os.version_id,
         os_codename: Some(os.codename).filter(|c| !c.is_empty()),
@@ -80,6 +78,13 @@ fn architecture(packages: &[InstalledPackage]) -> String {
         Some((arch, _)) => arch.to_owned(),
         None => std::env::consts::ARCH.to_owned(),
     }
+}
+
+/// The name the host under `root` gives itself.
+pub fn hostname(root: &Path) -> String {
+    first_line(in_root(root, "etc/hostname"))
+        .or_else(|| first_line("/proc/sys/kernel/hostname"))
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 fn first_line(path: impl AsRef<Path>) -> Option<String> {

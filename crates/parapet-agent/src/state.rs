@@ -32,6 +32,12 @@ pub struct AgentState {
     pub last_check_in: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_result: Option<String>,
+    /// The tags the host was enrolled with, sent with every check-in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<parapet_model::fleet::Tag>,
+    /// How often the server wants check-ins, as it last said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_seconds: Option<u64>,
 }
 
 /// Debug output goes to logs: the credential never does.
@@ -45,6 +51,8 @@ impl std::fmt::Debug for AgentState {
             .field("accepted_digest", &self.accepted_digest)
             .field("last_check_in", &self.last_check_in)
             .field("last_result", &self.last_result)
+            .field("tags", &self.tags)
+            .field("interval_seconds", &self.interval_seconds)
             .finish()
     }
 }

@@ -44,6 +44,7 @@ pub struct Settings {
     pub releases: ReleaseSettings,
     pub catalog: CatalogSettings,
     pub notifications: NotificationSettings,
+    pub fleet: FleetSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -324,6 +325,40 @@ impl Default for CatalogSettings {
     }
 }
 
+/// The fleet: how often agents check in and how their credentials age.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FleetSettings {
+    /// How often agents check in; they add up to 10 % of random jitter.
+    pub check_in_seconds: u64,
+    /// A host that missed this many check-ins is shown as stale.
+    pub stale_after_check_ins: u64,
+    /// How often the server gives each host a new credential.
+    pub credential_rotation_days: u64,
+    /// The largest check-in body accepted: a full inventory of a large host is a few MiB.
+    pub max_check_in_bytes: usize,
+    /// How often each server looks for catalog changes to match against the fleet.
+    pub recompute_seconds: u64,
+}
+
+impl Default for FleetSettings {
+    fn default() -> Self {
+        FleetSettings {
+            check_in_seconds: 3600,
+            stale_after_check_ins: 3,
+            credential_rotation_days: 30,
+            max_check_in_bytes: 32 * 1024 * 1024,
+            recompute_seconds: 1,
+        }
+    }
+}
+
+impl FleetSettings {
+    pub fn stale_after_ms(&self) -> i64 {
+        (self.check_in_seconds.saturating_mul(self.stale_after_check_ins.max(1)) as i64).saturating_mul(1000)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}")]
@@ -332,7 +367,7 @@ pub enum ConfigError {
     Invalid { origin: String, message: String },
 }
 
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "server",
     "database",
     "auth",
@@ -343,6 +378,7 @@ const SECTIONS: [&str; 10] = [
     "releases",
     "catalog",
     "notifications",
+    "fleet",
 ];
 
 impl Settings {
@@ -398,6 +434,9 @@ impl Settings {
         }
         self.calendar()?;
         self.notifications.holiday_dates()?;
+        if self.fleet.check_in_seconds < 10 {
+            return Err(format!("fleet.check_in_seconds: {} is below the minimum of 10", self.fleet.check_in_seconds));
+        }
         let slowest = self.notifications.webhook_timeout_seconds.max(self.notifications.smtp_timeout_seconds);
         if self.notifications.delivery_lease_seconds <= slowest {
             return Err(format!(

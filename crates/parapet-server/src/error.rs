@@ -111,6 +111,15 @@ impl ApiError {
         }
     }
 
+    /// Everything about the error, the internal chain included: for the server's own log when
+    /// no response carries it (background work).
+    pub fn detail(&self) -> String {
+        match &self.internal {
+            Some(e) => format!("{e:#}"),
+            None => self.describe(),
+        }
+    }
+
     /// Logs an internal error once, with its chain.
     fn log(&self) {
         if let Some(e) = &self.internal {

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod feeds;
+pub mod fleet;
 mod metrics;
 pub mod notifications;
 pub mod products;
@@ -60,6 +61,8 @@ pub fn routes(state: &AppState) -> Routes {
         .merge(notifications::api::routes())
         .merge(notifications::pages::routes())
         .merge(notifications::subscriptions::routes())
+        .merge(fleet::agent::routes(state))
+        .merge(fleet::api::routes())
 }
 
 /// The whole application as one router.
@@ -125,6 +128,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(documents::publishing::scheduler(state.clone(), stop_rx.clone()));
     let syncs = tokio::spawn(catalog::scheduler(state.clone(), stop_rx.clone()));
+    let fleet = tokio::spawn(fleet::worker(state.clone(), stop_rx.clone()));
     let deliveries =
         tokio::spawn(notifications::delivery::worker(state.clone(), mailer.map(std::sync::Arc::new), stop_rx.clone()));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -137,6 +141,7 @@ pub async fn serve(
     let _ = stopped.wait_for(|s| *s).await;
     let _ = scheduler.await;
     let _ = syncs.await;
+    let _ = fleet.await;
     let _ = deliveries.await;
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined.map_err(std::io::Error::other)?,

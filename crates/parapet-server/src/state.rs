@@ -26,6 +26,8 @@ pub struct AppState {
     pub calendar: Arc<Calendar>,
     /// The provider's signing key, read (or made) on first use.
     pub signing_key: Arc<tokio::sync::RwLock<Option<Arc<SigningKey>>>>,
+    /// Matches fleet packages against the catalog, on a thread of its own.
+    pub matcher: Arc<crate::fleet::matcher::Matcher>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             calendar: Arc::new(settings_calendar),
             signing_key: Arc::new(tokio::sync::RwLock::new(None)),
+            matcher: Arc::new(crate::fleet::matcher::Matcher::new()),
         }
     }
 

@@ -130,6 +130,8 @@ mod state {
             accepted_digest: Some("a".repeat(64)),
             last_check_in: None,
             last_result: None,
+            tags: vec![],
+            interval_seconds: Some(3600),
         }
     }
 

@@ -325,7 +325,16 @@ fn summary(e: &AuditEntry) -> String {
         | AuditAction::UserCreate
         | AuditAction::UserUpdate
         | AuditAction::TokenCreate
-        | AuditAction::TokenRevoke => e.action.as_str().to_owned(),
+        | AuditAction::TokenRevoke
+        | AuditAction::EnrollmentSecretCreate
+        | AuditAction::EnrollmentSecretRevoke
+        | AuditAction::HostEnroll
+        | AuditAction::HostRevoke
+        | AuditAction::HostCloneSuspected
+        | AuditAction::HostAssign
+        | AuditAction::GroupCreate
+        | AuditAction::GroupUpdate
+        | AuditAction::GroupDelete => e.action.as_str().to_owned(),
     }
 }
 

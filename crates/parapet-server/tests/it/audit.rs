@@ -42,6 +42,21 @@ async fn the_audit_filter_finds_entries_of_every_entity_kind() {
     let redelivered = app.post(&format!("/api/v1/deliveries/{}/redeliver", dead.id), Some(&publisher), json!({})).await;
     assert!(redelivered.status.is_success(), "{}", redelivered.text());
 
+    // The fleet: a group, an enrollment secret for it, a host enrolled with it and revoked.
+    assert_eq!(
+        app.post("/api/v1/fleet/groups", Some(&admin), json!({"name": "web"})).await.status,
+        StatusCode::CREATED
+    );
+    let secret =
+        app.post("/api/v1/fleet/enrollment-secrets", Some(&admin), json!({"name": "web", "group": "web"})).await;
+    assert_eq!(secret.status, StatusCode::CREATED, "{}", secret.text());
+    let enroll = json!({"secret": secret.json()["secret"], "hostname": "web-1"});
+    let enrolled = app.post("/api/v1/agent/enroll", None, enroll).await;
+    assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.text());
+    let host = enrolled.json()["host_id"].as_str().unwrap().to_owned();
+    let revoked = app.post(&format!("/api/v1/fleet/hosts/{host}/revoke"), Some(&admin), json!({})).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text());
+
     // The API finds each kind by its name, and only entries of that kind.
     let mut found = BTreeMap::new();
     for entity in Entity::ALL {

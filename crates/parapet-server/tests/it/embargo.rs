@@ -148,6 +148,7 @@ async fn nothing_undisclosed_leaks_through_any_route() {
             .replace("{attachment}", "1")
             .replace("{name}", "no-such-source")
             .replace("{slug}", "no-such-post")
+            .replace("{group}", "no-such-group")
             .replace("{id}/versions", "1/versions")
     };
     let mut walked = 0;

@@ -116,30 +116,14 @@ impl Store {
         }
         let mut tx = self.write_tx().await?;
         let mut touched: BTreeSet<String> = BTreeSet::new();
-        let ids: Vec<i64> = computed.iter().map(|c| c.id).collect();
-        for chunk in ids.chunks(CHUNK) {
-            let sql = format!(
-                "SELECT DISTINCT advisory FROM fleet_package_advisories WHERE package_id IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query_scalar::<Any, String>(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            touched.extend(query.fetch_all(&mut *tx).await?);
-            let sql =
-                format!("DELETE FROM fleet_package_advisories WHERE package_id IN ({})", placeholders(1, chunk.len()));
-            let mut query = sqlx::query::<Any>(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        let mut ids: Vec<i64> = Vec::with_capacity(computed.len());
         for package in computed {
             let findings = serde_json::to_string(&package.findings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query::<Any>(
+            // A computation at an older tick than the stored one lost a race: keep the newer.
+            let updated = sqlx::query::<Any>(
                 "UPDATE fleet_packages SET computed_tick = $1, update_version = $2, classification = $3, \
-                 severity_rank = $4, unfixed = $5, findings = $6 WHERE id = $7",
+                 severity_rank = $4, unfixed = $5, findings = $6 WHERE id = $7 \
+                 AND (computed_tick IS NULL OR computed_tick <= $1)",
             )
             .bind(tick)
             .bind(&package.update_version)
@@ -149,7 +133,24 @@ impl Store {
             .bind(findings)
             .bind(package.id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                continue;
+            }
+            ids.push(package.id);
+            touched.extend(
+                sqlx::query_scalar::<Any, String>(
+                    "SELECT advisory FROM fleet_package_advisories WHERE package_id = $1",
+                )
+                .bind(package.id)
+                .fetch_all(&mut *tx)
+                .await?,
+            );
+            sqlx::query::<Any>("DELETE FROM fleet_package_advisories WHERE package_id = $1")
+                .bind(package.id)
+                .execute(&mut *tx)
+                .await?;
             let mut seen = BTreeSet::new();
             let rows: Vec<&(String, bool)> =
                 package.advisories.iter().filter(|(id, _)| seen.insert(id.as_str())).collect();

@@ -293,6 +293,15 @@ impl Store {
         }))
     }
 
+    /// How many security updates the hosts with this inventory need.
+    pub async fn inventory_security_updates(&self, inventory: i64) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar::<Any, i64>("SELECT security_updates FROM fleet_inventories WHERE id = $1")
+            .bind(inventory)
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or(0))
+    }
+
     /// A host's installed packages, by name, with what each needs.
     pub async fn host_packages(&self, id: &str) -> Result<Vec<HostPackage>, StoreError> {
         let rows = sqlx::query::<Any>(

@@ -1,0 +1,198 @@
+//! The subcommands: `enroll`, `run`, `check-in`, `status`, `completions`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use parapet_agent::AgentState;
+use parapet_agent::client::{self, AgentError};
+use parapet_model::fleet::Tag;
+use rand::Rng;
+
+/// The Parapet agent: reports this host's facts and packages to a Parapet server, which works
+/// out the security updates it still needs.
+///
+/// Enroll once with a secret from the server's fleet page (`parapet-agent enroll`), then run the
+/// service (`parapet-agent run`, or the systemd unit `parapet-agent.service`).
+#[derive(Debug, Parser)]
+#[command(name = "parapet-agent", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Read the inventory of this root filesystem instead of `/`.
+    #[arg(long, global = true, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// Where the agent keeps its state (host ID, credential, sequence).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/var/lib/parapet-agent",
+        env = "PARAPET_AGENT_STATE"
+    )]
+    state: PathBuf,
+    /// Trust this CA certificate (PEM) for the server, besides the system's.
+    #[arg(long, global = true, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Register this host with a server.
+    ///
+    /// The secret comes from the server (Fleet → Enrollment secrets, or
+    /// `POST /api/v1/fleet/enrollment-secrets`); it decides the group the host joins. The host
+    /// ID and credential the server gives are stored in the state folder, readable by root only.
+    Enroll {
+        /// The server's URL, e.g. https://parapet.example.com
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The enrollment secret (ppe_…); also read from PARAPET_AGENT_SECRET.
+        #[arg(long, value_name = "SECRET", env = "PARAPET_AGENT_SECRET", hide_env_values = true)]
+        secret: String,
+        /// A KEY=VALUE tag that group rules can match on; repeat for more.
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<Tag>,
+        /// Enroll again although this host is enrolled: it becomes a new host on the server.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run as a service: check in now and then every interval the server asks for, with
+    /// jitter, backing off while the server is away. Stops cleanly on SIGTERM or Ctrl-C.
+    Run {
+        /// Check in this often instead of what the server asks (seconds).
+        #[arg(long, value_name = "SECONDS")]
+        interval: Option<u64>,
+    },
+    /// Check in once, now.
+    CheckIn {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show what the agent knows: server, host ID, last check-in and its result.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the runtime")?;
+    let ca = cli.ca.as_deref();
+    match cli.command {
+        Command::Enroll { server, secret, tags, force } => {
+            let state = runtime.block_on(client::enroll(&cli.state, &cli.root, &server, &secret, tags, ca, force))?;
+            println!("enrolled with {} as {}; state in {}", state.server, state.host_id, cli.state.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckIn { format } => {
+            let outcome = runtime.block_on(client::check_in(&cli.state, &cli.root, ca))?;
+            for problem in &outcome.problems {
+                eprintln!("parapet-agent: warning: {problem}");
+            }
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
+                Format::Text => println!(
+                    "checked in as {} (#{}): {} packages{}, {} security updates needed",
+                    outcome.host_id,
+                    outcome.sequence,
+                    outcome.packages,
+                    if outcome.sent_inventory { ", inventory sent" } else { "" },
+                    outcome.security_updates
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { format } => status(&cli.state, format),
+        Command::Run { interval } => {
+            runtime.block_on(service(&cli.state, &cli.root, ca, interval))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "parapet-agent", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn status(folder: &Path, format: Format) -> anyhow::Result<ExitCode> {
+    let Some(state) = AgentState::load(folder)? else {
+        anyhow::bail!("{}", AgentError::NotEnrolled(folder.to_owned()));
+    };
+    let view = serde_json::json!({
+        "server": state.server,
+        "host_id": state.host_id,
+        "sequence": state.sequence,
+        "last_check_in": state.last_check_in,
+        "last_result": state.last_result,
+        "interval_seconds": state.interval_seconds,
+        "tags": state.tags.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    });
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&view)?)?,
+        Format::Text => {
+            writeln!(out, "server:        {}", state.server)?;
+            writeln!(out, "host ID:       {}", state.host_id)?;
+            writeln!(out, "check-ins:     {}", state.sequence)?;
+            writeln!(out, "last check-in: {}", state.last_check_in.as_deref().unwrap_or("never"))?;
+            writeln!(out, "last result:   {}", state.last_result.as_deref().unwrap_or("none"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The service loop. Errors that time can cure (the server away, a 5xx, a full disk) are
+/// retried with a growing delay; those it cannot (a revoked host) end the service with an error.
+async fn service(folder: &Path, root: &Path, ca: Option<&Path>, interval: Option<u64>) -> anyhow::Result<()> {
+    let mut failures: u32 = 0;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    eprintln!("parapet-agent: running (state in {})", folder.display());
+    loop {
+        let wait = match client::check_in(folder, root, ca).await {
+            Ok(outcome) => {
+                failures = 0;
+                eprintln!(
+                    "parapet-agent: checked in (#{}): {} packages, {} security updates needed",
+                    outcome.sequence, outcome.packages, outcome.security_updates
+                );
+                jittered(Duration::from_secs(interval.unwrap_or(outcome.interval_seconds).max(1)))
+            }
+            Err(e) if e.is_transient() => {
+                failures = failures.saturating_add(1);
+                let regular =
+                    interval.or_else(|| AgentState::load(folder).ok().flatten().and_then(|s| s.interval_seconds));
+                let ceiling = Duration::from_secs(regular.unwrap_or(3600).max(1));
+                let backoff = Duration::from_secs(5u64.saturating_mul(1 << failures.min(10))).min(ceiling);
+                eprintln!("parapet-agent: check-in failed, retrying in {}s: {e}", backoff.as_secs());
+                jittered(backoff)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = terminate.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    eprintln!("parapet-agent: stopped");
+    Ok(())
+}
+
+/// `base` ± 10 %, so that hosts started together spread out.
+fn jittered(base: Duration) -> Duration {
+    let factor = rand::rng().random_range(0.9..=1.1);
+    base.mul_f64(factor)
+}

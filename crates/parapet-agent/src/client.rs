@@ -1,0 +1,241 @@
+//! Talking to the server: enrollment and one check-in, over HTTPS with the system's roots (or a
+//! CA file given with `--ca`).
+//!
+//! The state file moves only forward and only whole: the sequence number is saved before a
+//! check-in is sent, so a check-in lost on the way is never sent again under the same number
+//! (which the server would take for a cloned credential), and a new credential is saved as soon
+//! as the answer brings it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use parapet_model::fleet::{CheckInAnswer, Enroll, Enrolled, Tag, Wanted};
+use serde::Serialize;
+
+use crate::report;
+use crate::state::{AgentState, StateError};
+
+/// How long one request may take: a full inventory of a large host is a few MiB.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("this host is not enrolled (no state in {0}): run `parapet-agent enroll --server URL --secret SECRET`")]
+    NotEnrolled(PathBuf),
+    #[error("this host is already enrolled with {server} as {host_id}; pass --force to enroll it again")]
+    AlreadyEnrolled { server: String, host_id: String },
+    #[error("cannot read the CA file {path}: {message}")]
+    Ca { path: PathBuf, message: String },
+    #[error("{0:?} is not a server URL: expected https://… (or http:// for a server on this machine)")]
+    Url(String),
+    #[error("cannot reach {server}: {message}")]
+    Unreachable { server: String, message: String },
+    /// The server answered with an error; `code` is its error code.
+    #[error("the server refused the {what} ({status}): {message}")]
+    Refused { what: &'static str, status: u16, code: String, message: String },
+}
+
+impl AgentError {
+    /// Whether trying again later can help: the server being away or failing, yes; a refused
+    /// credential or a report the server will never take, no (it needs a person).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AgentError::Unreachable { .. } => true,
+            AgentError::Refused { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+            AgentError::State(StateError::Io { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+/// An HTTP client for one server.
+pub struct Client {
+    http: reqwest::Client,
+    server: String,
+}
+
+impl Client {
+    pub fn new(server: &str, ca: Option<&Path>) -> Result<Client, AgentError> {
+        let server = server.trim_end_matches('/').to_owned();
+        if !(server.starts_with("https://") || server.starts_with("http://")) {
+            return Err(AgentError::Url(server));
+        }
+        let mut builder = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .user_agent(concat!("parapet-agent/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = ca {
+            let ca_error = |message: String| AgentError::Ca { path: path.to_owned(), message };
+            let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
+            if certificates.is_empty() {
+                return Err(ca_error("no PEM certificate in it".into()));
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http =
+            builder.build().map_err(|e| AgentError::Unreachable { server: server.clone(), message: e.to_string() })?;
+        Ok(Client { http, server })
+    }
+
+    async fn post<T: Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        what: &'static str,
+        path: &str,
+        credential: Option<&str>,
+        body: &T,
+    ) -> Result<R, AgentError> {
+        let unreachable =
+            |e: reqwest::Error| AgentError::Unreachable { server: self.server.clone(), message: chain(&e) };
+        let mut request = self.http.post(format!("{}{path}", self.server)).json(body);
+        if let Some(credential) = credential {
+            request = request.bearer_auth(credential);
+        }
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(unreachable)?;
+        if !status.is_success() {
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let error = &body["error"];
+            let message = match (error["field"].as_str(), error["message"].as_str()) {
+                (Some(field), Some(message)) => format!("{field}: {message}"),
+                (None, Some(message)) => message.to_owned(),
+                _ => String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+            };
+            return Err(AgentError::Refused {
+                what,
+                status: status.as_u16(),
+                code: error["code"].as_str().unwrap_or("").to_owned(),
+                message,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| AgentError::Unreachable {
+            server: self.server.clone(),
+            message: format!("the answer to the {what} is not what a Parapet server sends: {e}"),
+        })
+    }
+}
+
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+/// Enrolls this host and saves its new state; refused when already enrolled, unless `force`.
+pub async fn enroll(
+    folder: &Path,
+    root: &Path,
+    server: &str,
+    secret: &str,
+    tags: Vec<Tag>,
+    ca: Option<&Path>,
+    force: bool,
+) -> Result<AgentState, AgentError> {
+    if let Some(existing) = AgentState::load(folder).ok().flatten()
+        && !force
+    {
+        return Err(AgentError::AlreadyEnrolled { server: existing.server, host_id: existing.host_id });
+    }
+    let client = Client::new(server, ca)?;
+    let hostname = report::hostname(root);
+    let request = Enroll { secret: secret.to_owned(), hostname, tags: tags.clone() };
+    let enrolled: Enrolled = client.post("enrollment", "/api/v1/agent/enroll", None, &request).await?;
+    let state = AgentState {
+        server: client.server.clone(),
+        host_id: enrolled.host_id,
+        credential: enrolled.credential,
+        sequence: 0,
+        accepted_digest: None,
+        last_check_in: None,
+        last_result: Some("enrolled".into()),
+        tags,
+        interval_seconds: Some(enrolled.interval_seconds),
+    };
+    state.save(folder)?;
+    Ok(state)
+}
+
+/// What one check-in came to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub host_id: String,
+    pub sequence: u64,
+    /// Whether the full inventory went with it.
+    pub sent_inventory: bool,
+    pub packages: u64,
+    pub security_updates: u64,
+    pub credential_rotated: bool,
+    pub interval_seconds: u64,
+    /// Records of the package databases that could not be read.
+    pub problems: Vec<String>,
+}
+
+/// One check-in now (two when the server asks for the inventory it lacks).
+pub async fn check_in(folder: &Path, root: &Path, ca: Option<&Path>) -> Result<Outcome, AgentError> {
+    let mut state = AgentState::load(folder)?.ok_or_else(|| AgentError::NotEnrolled(folder.to_owned()))?;
+    let client = Client::new(&state.server, ca)?;
+    let result = exchange(&client, folder, root, &mut state).await;
+    state.last_check_in = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok();
+    state.last_result = Some(match &result {
+        Ok(outcome) => {
+            format!("ok: {} packages, {} security updates needed", outcome.packages, outcome.security_updates)
+        }
+        Err(e) => format!("error: {e}"),
+    });
+    // The outcome stands even if the note about it cannot be saved.
+    let _ = state.save(folder);
+    result
+}
+
+async fn exchange(client: &Client, folder: &Path, root: &Path, state: &mut AgentState) -> Result<Outcome, AgentError> {
+    let mut force_inventory = false;
+    loop {
+        state.sequence += 1;
+        // Saved before sending: a number is never used twice, whatever happens to this request.
+        state.save(folder)?;
+        let mut reading = report::check_in(root, state.sequence, state.tags.clone(), env!("CARGO_PKG_VERSION"));
+        let digest = reading.check_in.inventory_digest.clone();
+        let sent_inventory = force_inventory || state.accepted_digest.as_deref() != Some(digest.as_str());
+        if !sent_inventory {
+            reading.check_in.inventory = None;
+        }
+        let answer: CheckInAnswer =
+            client.post("check-in", "/api/v1/agent/check-in", Some(&state.credential), &reading.check_in).await?;
+        let rotated = answer.credential.is_some();
+        if let Some(credential) = answer.credential {
+            state.credential = credential;
+        }
+        state.interval_seconds = Some(answer.interval_seconds);
+        match answer.wanted {
+            Wanted::FullInventory if !force_inventory => {
+                state.accepted_digest = None;
+                state.save(folder)?;
+                force_inventory = true;
+                continue;
+            }
+            _ => {
+                state.accepted_digest = Some(digest);
+                state.save(folder)?;
+                return Ok(Outcome {
+                    host_id: state.host_id.clone(),
+                    sequence: state.sequence,
+                    sent_inventory,
+                    packages: answer.packages,
+                    security_updates: answer.security_updates,
+                    credential_rotated: rotated,
+                    interval_seconds: answer.interval_seconds,
+                    problems: reading.problems,
+                });
+            }
+        }
+    }
+}
