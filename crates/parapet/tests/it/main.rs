@@ -11,6 +11,7 @@ mod audit_agreement;
 mod catalog_cli;
 mod csaf_import;
 mod documents_cli;
+mod fleet;
 mod notifications;
 mod scan_cli;
 mod scan_root;
@@ -150,17 +151,22 @@ async fn sqlite_server_and_admin_commands() {
 
 #[tokio::test]
 async fn postgres_server_and_admin_commands() {
+    let url = postgres_database("parapet_cli").await;
+    scenario(&[("PARAPET_DATABASE_URL", &url)]).await;
+}
+
+/// A new, empty database on the PostgreSQL server `scripts/test.sh` starts; its URL.
+async fn postgres_database(prefix: &str) -> String {
     let var = |name: &str| {
         std::env::var(name)
             .unwrap_or_else(|_| panic!("{name} is not set: run scripts/test.sh, which starts PostgreSQL"))
     };
     let (host, port, user, password) = (var("PGHOST"), var("PGPORT"), var("PGUSER"), var("PGPASSWORD"));
-    let name = format!("parapet_cli_{}", uuid::Uuid::new_v4().simple());
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
     sqlx::any::install_default_drivers();
     let admin = sqlx::AnyPool::connect(&format!("postgres://{user}:{password}@{host}:{port}/postgres")).await.unwrap();
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
-    let url = format!("postgres://{user}:{password}@{host}:{port}/{name}");
-    scenario(&[("PARAPET_DATABASE_URL", &url)]).await;
+    format!("postgres://{user}:{password}@{host}:{port}/{name}")
 }
 
 #[test]

@@ -19,12 +19,12 @@ fn workspace() -> PathBuf {
 }
 
 /// Runs a command to the end, panicking when it cannot be started.
-fn run(command: &mut Command) -> Output {
+pub(crate) fn run(command: &mut Command) -> Output {
     command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
 }
 
 /// What a finished command printed, for failure messages.
-fn printed(output: &Output) -> String {
+pub(crate) fn printed(output: &Output) -> String {
     format!(
         "{}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         output.status,
@@ -34,14 +34,14 @@ fn printed(output: &Output) -> String {
 }
 
 /// Runs a command and returns its stdout, panicking (with everything it printed) when it fails.
-fn succeed(command: &mut Command) -> String {
+pub(crate) fn succeed(command: &mut Command) -> String {
     let output = run(command);
     assert!(output.status.success(), "{command:?} failed: {}", printed(&output));
     String::from_utf8(output.stdout).unwrap()
 }
 
 /// A command run inside the root, in the C locale and with a plain PATH.
-fn in_root(root: &Path, program: &str) -> Command {
+pub(crate) fn in_root(root: &Path, program: &str) -> Command {
     let chroot = if Path::new("/usr/sbin/chroot").exists() { "/usr/sbin/chroot" } else { "chroot" };
     let mut command = Command::new(chroot);
     command
@@ -54,7 +54,7 @@ fn in_root(root: &Path, program: &str) -> Command {
 }
 
 /// Builds the cached root (once) and returns its path.
-fn bookworm_root() -> PathBuf {
+pub(crate) fn bookworm_root() -> PathBuf {
     let uid = succeed(Command::new("id").arg("-u"));
     assert_eq!(uid.trim(), "0", "this test builds and enters a chroot: run it as root");
     let fixtures = workspace().join("target/fixtures");
@@ -96,13 +96,13 @@ fn security_suite_names(root: &Path) -> BTreeSet<String> {
 
 /// An upgradable package as `apt list --upgradable` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Upgradable {
-    candidate: String,
-    installed: String,
+pub(crate) struct Upgradable {
+    pub candidate: String,
+    pub installed: String,
 }
 
 /// The packages `apt list --upgradable` offers from the security suite, by name.
-fn apt_security_upgrades(root: &Path) -> BTreeMap<String, Upgradable> {
+pub(crate) fn apt_security_upgrades(root: &Path) -> BTreeMap<String, Upgradable> {
     let security = security_suite_names(root);
     let listing = succeed(in_root(root, "apt").args(["list", "--upgradable"]));
     let mut upgrades = BTreeMap::new();
