@@ -8,6 +8,7 @@ mod browser;
 mod catalog;
 mod embargo;
 mod feeds;
+mod fleet;
 mod pages;
 mod parity;
 mod publishing;

@@ -1,0 +1,182 @@
+//! The fleet over HTTP, in process: enrollment secrets and what refuses them, check-ins and what
+//! a bad one gets (the field named, the previous inventory intact), replays, revocation, and who
+//! may read and change fleet data.
+
+use axum::http::StatusCode;
+use parapet_model::Role;
+use serde_json::{Value, json};
+
+use crate::TestApp;
+
+fn facts(hostname: &str) -> Value {
+    json!({"hostname": hostname, "os": "debian", "os_version": "12", "os_codename": "bookworm", "arch": "amd64",
+        "kernel": "6.1.0-18-amd64", "uptime_seconds": 100, "reboot_required": false, "agent_version": "0.1.0"})
+}
+
+fn inventory() -> Vec<parapet_model::InstalledPackage> {
+    ["bash", "openssl", "zlib1g"]
+        .iter()
+        .map(|name| parapet_model::InstalledPackage {
+            manager: parapet_model::PackageManager::Dpkg,
+            name: (*name).into(),
+            version: "1.0-1".into(),
+            arch: "amd64".into(),
+            source: None,
+            source_version: None,
+        })
+        .collect()
+}
+
+fn check_in(sequence: u64, inventory: Option<&[parapet_model::InstalledPackage]>) -> Value {
+    let packages = self::inventory();
+    let digest = parapet_scan::collect::inventory_digest(&packages);
+    let mut body = json!({"sequence": sequence, "facts": facts("web-1"), "inventory_digest": digest});
+    if let Some(inventory) = inventory {
+        body["inventory"] = serde_json::to_value(inventory).unwrap();
+    }
+    body
+}
+
+async fn secret(app: &TestApp, admin: &str, body: Value) -> String {
+    let reply = app.post("/api/v1/fleet/enrollment-secrets", Some(admin), body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    reply.json()["secret"].as_str().unwrap().to_owned()
+}
+
+async fn enroll(app: &TestApp, secret: &str) -> crate::Reply {
+    app.post("/api/v1/agent/enroll", None, json!({"secret": secret, "hostname": "web-1"})).await
+}
+
+#[tokio::test]
+async fn enrollment_secrets_refuse_what_they_should() {
+    let app = TestApp::new().await;
+    let admin = app.user("root", Role::Admin).await;
+    let once = secret(&app, &admin, json!({"name": "once", "max_uses": 1})).await;
+    assert_eq!(enroll(&app, &once).await.status, StatusCode::CREATED);
+    let again = enroll(&app, &once).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "used up: {}", again.text());
+    assert_eq!(enroll(&app, "ppe_forged").await.status, StatusCode::UNAUTHORIZED);
+
+    let revocable = secret(&app, &admin, json!({"name": "revocable"})).await;
+    let listed = app.get("/api/v1/fleet/enrollment-secrets", Some(&admin)).await.json();
+    assert!(!listed.to_string().contains(&revocable), "the secret is shown once, never listed");
+    let id = listed["items"].as_array().unwrap().iter().find(|s| s["name"] == "revocable").unwrap()["id"].clone();
+    let revoked = app.post(&format!("/api/v1/fleet/enrollment-secrets/{id}/revoke"), Some(&admin), json!({})).await;
+    assert_eq!((revoked.status, revoked.json()["revoked_at"].is_null()), (StatusCode::OK, false));
+    assert_eq!(enroll(&app, &revocable).await.status, StatusCode::UNAUTHORIZED);
+    let hosts = app.get("/api/v1/fleet/hosts", Some(&admin)).await.json();
+    assert_eq!(hosts["total"], 1, "refused enrollments wrote no host: {hosts}");
+
+    let past = app
+        .post(
+            "/api/v1/fleet/enrollment-secrets",
+            Some(&admin),
+            json!({"name": "old", "expires_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(
+        (past.status, past.json()["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("expires_at"))
+    );
+    let no_group =
+        app.post("/api/v1/fleet/enrollment-secrets", Some(&admin), json!({"name": "x", "group": "nope"})).await;
+    assert_eq!(no_group.json()["error"]["field"], "group", "{}", no_group.text());
+}
+
+#[tokio::test]
+async fn bad_check_ins_are_refused_and_change_nothing() {
+    let app = TestApp::with(|s| s.fleet.max_check_in_bytes = 64 * 1024).await;
+    let admin = app.user("root", Role::Admin).await;
+    let secret = secret(&app, &admin, json!({"name": "ci"})).await;
+    let enrolled = enroll(&app, &secret).await.json();
+    let (host, credential) = (enrolled["host_id"].as_str().unwrap(), enrolled["credential"].as_str().unwrap());
+    let packages = inventory();
+
+    let first = app.post("/api/v1/agent/check-in", Some(credential), check_in(1, None)).await;
+    assert_eq!(first.json()["wanted"], "full_inventory", "{}", first.text());
+    let full = app.post("/api/v1/agent/check-in", Some(credential), check_in(2, Some(&packages))).await;
+    assert_eq!((full.status, full.json()["packages"].as_u64()), (StatusCode::OK, Some(3)), "{}", full.text());
+
+    let mut cases: Vec<(Value, StatusCode, &str)> = Vec::new();
+    let mut unknown = check_in(3, None);
+    unknown["facts"]["colour"] = json!("blue");
+    cases.push((unknown, StatusCode::UNPROCESSABLE_ENTITY, "facts.colour"));
+    let mut bad_name = check_in(3, Some(&packages));
+    bad_name["inventory"][0]["name"] = json!("bad name");
+    cases.push((bad_name, StatusCode::UNPROCESSABLE_ENTITY, "inventory.packages"));
+    let mut wrong_digest = check_in(3, Some(&packages[..2]));
+    wrong_digest["inventory_digest"] = json!(parapet_scan::collect::inventory_digest(&packages));
+    cases.push((wrong_digest, StatusCode::UNPROCESSABLE_ENTITY, "inventory_digest"));
+    let mut no_hostname = check_in(3, None);
+    no_hostname["facts"].as_object_mut().unwrap().remove("hostname");
+    cases.push((no_hostname, StatusCode::UNPROCESSABLE_ENTITY, "facts.hostname"));
+    let huge: Vec<Value> = (0..2000)
+        .map(|i| json!({"manager": "dpkg", "name": format!("package-{i}"), "version": "1.0", "arch": "amd64"}))
+        .collect();
+    let mut oversize = check_in(3, None);
+    oversize["inventory"] = json!(huge);
+    cases.push((oversize, StatusCode::PAYLOAD_TOO_LARGE, ""));
+    for (body, status, field) in cases {
+        let reply = app.post("/api/v1/agent/check-in", Some(credential), body).await;
+        assert_eq!(reply.status, status, "{}", reply.text());
+        if !field.is_empty() {
+            assert_eq!(reply.json()["error"]["field"], field, "{}", reply.text());
+        }
+    }
+    let kept = app.get(&format!("/api/v1/fleet/hosts/{host}"), Some(&admin)).await.json();
+    assert_eq!((kept["packages"].as_i64(), kept["sequence"].as_i64()), (Some(3), Some(2)), "{kept}");
+
+    // A replay is refused and flags the host; a forged credential and a staff token are refused.
+    let replay = app.post("/api/v1/agent/check-in", Some(credential), check_in(2, None)).await;
+    assert_eq!(replay.status, StatusCode::CONFLICT, "{}", replay.text());
+    let flagged = app.get(&format!("/api/v1/fleet/hosts/{host}"), Some(&admin)).await.json();
+    assert!(!flagged["clone_suspected_at"].is_null(), "{flagged}");
+    for token in ["pph_forged", admin.as_str()] {
+        let reply = app.post("/api/v1/agent/check-in", Some(token), check_in(9, None)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    }
+    // The credential opens nothing but the agent routes.
+    assert_eq!(app.get("/api/v1/fleet/hosts", Some(credential)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/cases", Some(credential)).await.status, StatusCode::UNAUTHORIZED);
+    let config = app.get("/api/v1/agent/config", Some(credential)).await;
+    assert_eq!(config.json()["host_id"], host, "{}", config.text());
+
+    // Revoked: refused with 401, and nothing is written.
+    let history = app.get(&format!("/api/v1/fleet/hosts/{host}/check-ins"), Some(&admin)).await.json();
+    assert_eq!(
+        app.post(&format!("/api/v1/fleet/hosts/{host}/revoke"), Some(&admin), json!({})).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let refused = app.post("/api/v1/agent/check-in", Some(credential), check_in(10, None)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text());
+    let after = app.get(&format!("/api/v1/fleet/hosts/{host}/check-ins"), Some(&admin)).await.json();
+    assert_eq!(after, history);
+}
+
+#[tokio::test]
+async fn fleet_data_is_for_staff_and_changed_by_admins() {
+    let app = TestApp::new().await;
+    let admin = app.user("root", Role::Admin).await;
+    let group = app.post("/api/v1/fleet/groups", Some(&admin), json!({"name": "web", "rule": ["env=prod"]})).await;
+    assert_eq!(group.status, StatusCode::CREATED, "{}", group.text());
+    let bad_rule = app.post("/api/v1/fleet/groups", Some(&admin), json!({"name": "x", "rule": ["no equals"]})).await;
+    assert_eq!(bad_rule.json()["error"]["field"], "rule");
+    let reserved = app.post("/api/v1/fleet/groups", Some(&admin), json!({"name": "Unassigned"})).await;
+    assert_eq!(reserved.json()["error"]["field"], "name");
+    for role in [Role::Analyst, Role::Auditor] {
+        let token = app.user(&format!("user-{role}"), role).await;
+        assert_eq!(app.get("/api/v1/fleet/hosts", Some(&token)).await.status, StatusCode::OK, "{role} reads");
+        assert_eq!(app.get("/api/v1/fleet/groups", Some(&token)).await.status, StatusCode::OK, "{role} reads");
+        let create = app.post("/api/v1/fleet/enrollment-secrets", Some(&token), json!({"name": "x"})).await;
+        assert_eq!(create.status, StatusCode::FORBIDDEN, "{role} may not create secrets");
+        let group = app.post("/api/v1/fleet/groups", Some(&token), json!({"name": "y"})).await;
+        assert_eq!(group.status, StatusCode::FORBIDDEN, "{role} may not create groups");
+    }
+    let publisher = app.user("publisher", Role::Publisher).await;
+    assert_eq!(app.get("/api/v1/fleet/hosts", Some(&publisher)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/v1/fleet/hosts", None).await.status, StatusCode::UNAUTHORIZED);
+    let csv = app.get("/api/v1/fleet/hosts?format=csv", Some(&admin)).await;
+    assert!(csv.text().starts_with("id,hostname,os"), "{}", csv.text());
+    let bad = app.get("/api/v1/fleet/hosts?format=xml", Some(&admin)).await;
+    assert_eq!(bad.json()["error"]["field"], "format");
+}
