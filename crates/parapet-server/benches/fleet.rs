@@ -84,7 +84,7 @@ fn inventory_of(i: usize, packages: &[InstalledPackage], target: &str) -> Vec<In
     // Skip one package per host so that inventories differ even at the same size.
     let skip = i % others.len();
     out.extend(others.iter().enumerate().filter(|(n, _)| *n != skip).map(|(_, p)| (*p).clone()).take(keep));
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         out.extend(packages.iter().filter(|p| p.name == target).cloned());
     }
     out.sort();
