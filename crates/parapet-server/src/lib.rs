@@ -63,6 +63,7 @@ pub fn routes(state: &AppState) -> Routes {
         .merge(notifications::subscriptions::routes())
         .merge(fleet::agent::routes(state))
         .merge(fleet::api::routes())
+        .merge(fleet::pages::routes())
 }
 
 /// The whole application as one router.

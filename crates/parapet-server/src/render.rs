@@ -100,6 +100,7 @@ pub(crate) fn page_with_status(
         me => caller.user.as_ref().map(|u| context! { name => u.name, role => u.role.as_str() }),
         csrf => caller.csrf,
         can_audit => caller.viewer.can(Permission::ViewAudit),
+        can_fleet => caller.viewer.can(Permission::ViewFleet),
         version => env!("CARGO_PKG_VERSION"),
     };
     let html = state.templates.render(template, context! { ..ctx, ..base })?;

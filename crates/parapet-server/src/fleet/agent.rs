@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use parapet_model::{CheckIn, CheckInAnswer, Enroll, Enrolled};
+use parapet_model::{CheckIn, CheckInAnswer, Enroll, Enrolled, Wanted};
 use parapet_scan::collect::{self, OsRelease};
 use parapet_store::{AgentHost, CheckInOutcome, CheckInWrite, Enrollment, NewHost};
 
@@ -132,6 +132,14 @@ async fn check_in(
             };
             Ok(axum::Json(answer).into_response())
         }
+        CheckInOutcome::Unchanged => Ok(axum::Json(CheckInAnswer {
+            wanted: Wanted::Nothing,
+            credential: None,
+            interval_seconds: state.settings.fleet.check_in_seconds,
+            packages: agent.host.packages.max(0) as u64,
+            security_updates: agent.host.security_updates.max(0) as u64,
+        })
+        .into_response()),
         CheckInOutcome::Replayed { last } => {
             tracing::warn!(host = %agent.host.id, sequence, last, "check-in replayed: the credential may be cloned");
             Err(ApiError::new(

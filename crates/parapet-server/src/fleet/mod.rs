@@ -2,7 +2,7 @@
 //! enrollment secrets, hosts and groups with the reports on what every host still needs.
 //!
 //! The operations are here, each with its permission check; the agent protocol is in
-//! `agent.rs`, the staff API in `api.rs`,. What each host needs is
+//! `agent.rs`, the staff API in `api.rs`, the console in `pages.rs`. What each host needs is
 //! computed here, with `parapet scan`'s own matching (`matcher.rs`), and brought up to date by
 //! the worker (`worker.rs`) when the catalog changes.
 //!
@@ -12,6 +12,7 @@
 pub mod agent;
 pub mod api;
 pub mod matcher;
+pub mod pages;
 mod worker;
 
 use parapet_model::{FieldError, Permission, Tag};

@@ -1,6 +1,6 @@
 //! End to end through a real browser: headless Chromium, driven over WebDriver (ChromeDriver),
 //! signs in to the web console, opens a case, moves it through the workflow and reads the
-//! audit log, against the real server on a loopback port.
+//! audit log; and goes through the fleet pages, against the real server on a loopback port.
 //!
 //! The console is plain server-rendered HTML, so this is mostly about what only a browser
 //! checks: that the forms post what the handlers expect (CSRF tokens, cookies with their
@@ -43,10 +43,15 @@ async fn console_end_to_end_in_chromium() {
     let server = crate::spawn(&app).await;
 
     let client = driver.connect().await;
-    // Run the flow in its own task so that a failed assertion comes back here as an error
-    // instead of unwinding past `client.close()`: the session must end properly so that
-    // ChromeDriver shuts Chromium down.
-    let outcome = tokio::spawn(flow(client.clone(), server.base.clone())).await;
+    drive(driver, client.clone(), flow(client, server.base.clone())).await;
+    eprintln!("browser test took {:.1?}", started.elapsed());
+}
+
+/// Runs a flow in its own task, so that a failed assertion comes back here as an error
+/// instead of unwinding past `client.close()`: the session must end properly so that
+/// ChromeDriver shuts Chromium down. Then fails as the flow did.
+async fn drive(driver: ChromeDriver, client: Client, flow: impl std::future::Future<Output = ()> + Send + 'static) {
+    let outcome = tokio::spawn(flow).await;
     if outcome.is_err() {
         dump_page(&client).await;
     }
@@ -57,7 +62,72 @@ async fn console_end_to_end_in_chromium() {
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
-    eprintln!("browser test took {:.1?}", started.elapsed());
+}
+
+/// The fleet console: an admin finds a host, opens what it needs, follows an advisory to its
+/// exposure, and makes an enrollment secret, shown once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_console_in_chromium() {
+    let driver = ChromeDriver::start();
+    let app = crate::TestApp::new().await;
+    let admin = app.user("root", Role::Admin).await;
+    let host = crate::fleet::exposed_host(&app, &admin).await;
+    let server = crate::spawn(&app).await;
+    let client = driver.connect().await;
+    drive(driver, client.clone(), fleet_flow(client, server.base.clone(), host)).await;
+}
+
+async fn fleet_flow(c: Client, base: String, host: String) {
+    sign_in(&c, &base, "root").await;
+    wait_for(&c, "header nav a[href='/console/fleet']").await.click().await.expect("follow the Fleet link");
+    wait_for_text(&c, "h1", "Fleet").await;
+    // ---- finds the host ----
+    let form = find_form(&c, "form[action='/console/fleet']").await;
+    type_into(&form, "q", "web-").await;
+    field(&form, "input[name='needs_security_updates']").await.click().await.expect("tick the filter");
+    submit(&form, "Find").await;
+    wait_for_text(&c, "main p.muted:nth-of-type(2)", "1 host.").await;
+    let row = text(&c, "#hosts tbody tr").await;
+    assert!(row.contains("web-1") && row.contains("web"), "the host's row: {row:?}");
+    wait_for(&c, &format!("#hosts a[href='/console/fleet/hosts/{host}']")).await.click().await.expect("open the host");
+    // ---- opens its needed updates ----
+    wait_for_path(&c, |p| p == format!("/console/fleet/hosts/{host}")).await;
+    wait_for_text(&c, "h1", "web-1").await;
+    let needed = text(&c, "#needed-updates tbody").await;
+    assert!(needed.contains("openssl") && needed.contains("1.0-1") && needed.contains("1.0-2"), "{needed:?}");
+    assert!(needed.contains("PARAPET-TEST-0001"), "the update names the advisory it fixes: {needed:?}");
+    let history = text(&c, "#check-in-history").await;
+    assert!(history.contains("inventory") && history.contains("enrolled"), "{history:?}");
+    // ---- opens the advisory's exposure ----
+    wait_for(&c, "#needed-updates a[href='/console/fleet/advisories/PARAPET-TEST-0001']")
+        .await
+        .click()
+        .await
+        .expect("follow the advisory");
+    wait_for_text(&c, "h1", "Exposure to PARAPET-TEST-0001").await;
+    assert_eq!(text(&c, "#hosts-now").await, "1");
+    wait_for(&c, "figure.chart svg polyline").await;
+    let groups = text(&c, "#status-by-group").await;
+    assert!(groups.contains("web 1 1 0 0"), "status by group: {groups:?}");
+    wait_for(&c, &format!("#exposed-hosts a[href='/console/fleet/hosts/{host}']")).await;
+    // ---- makes an enrollment secret: shown once ----
+    c.goto(&format!("{base}/console/fleet/enrollment")).await.expect("open enrollment");
+    let form = find_form(&c, "form[action='/console/fleet/enrollment/secrets']").await;
+    type_into(&form, "name", "<b>db</b> hosts").await;
+    type_into(&form, "max_uses", "5").await;
+    submit(&form, "Create secret").await;
+    let shown = wait_for_text(&c, "#new-secret", "ppe_").await;
+    assert!(shown.contains("<b>db</b> hosts") && shown.contains("parapet-agent enroll --server"), "{shown:?}");
+    c.goto(&format!("{base}/console/fleet/enrollment")).await.expect("open enrollment again");
+    wait_for_text(&c, "#secrets", "of 5").await;
+    assert!(find_opt(&c, "#new-secret").await.is_none(), "the secret is shown once");
+    // ---- and a group by rule ----
+    let form = find_form(&c, "form[action='/console/fleet/enrollment/groups']").await;
+    type_into(&form, "name", "prod").await;
+    type_into(&form, "rule", "env=prod role=web").await;
+    submit(&form, "Create group").await;
+    let groups = wait_for_text(&c, "#groups", "prod").await;
+    assert!(groups.contains("env=prod role=web"), "{groups:?}");
 }
 
 /// What the user does, step by step.

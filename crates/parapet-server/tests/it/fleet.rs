@@ -180,3 +180,107 @@ async fn fleet_data_is_for_staff_and_changed_by_admins() {
     let bad = app.get("/api/v1/fleet/hosts?format=xml", Some(&admin)).await;
     assert_eq!(bad.json()["error"]["field"], "format");
 }
+
+/// A host `web-1` in group `web`, whose `openssl 1.0-1` an OSV advisory (`PARAPET-TEST-0001`,
+/// alias `CVE-2099-0001`, synced from a local folder) says is fixed in `1.0-2`, which the
+/// security suite has: what the console pages and the browser test show. Returns the host's ID.
+pub(crate) async fn exposed_host(app: &TestApp, admin: &str) -> String {
+    let group = app.post("/api/v1/fleet/groups", Some(admin), json!({"name": "web", "rule": ["role=web"]})).await;
+    assert_eq!(group.status, StatusCode::CREATED, "{}", group.text());
+    let secret = secret(app, admin, json!({"name": "web hosts", "group": "web"})).await;
+    let enrolled = enroll(app, &secret).await.json();
+    let (host, credential) = (enrolled["host_id"].as_str().unwrap(), enrolled["credential"].as_str().unwrap());
+    let packages = inventory();
+    let full = app.post("/api/v1/agent/check-in", Some(credential), check_in(1, Some(&packages))).await;
+    assert_eq!(full.status, StatusCode::OK, "{}", full.text());
+
+    let folder = tempfile::tempdir().unwrap();
+    let record = json!({
+        "schema_version": "1.6.0", "id": "PARAPET-TEST-0001", "aliases": ["CVE-2099-0001"],
+        "modified": "2026-12-01T00:00:00Z", "summary": "A test advisory about openssl",
+        "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0-2"}]}]}]
+    });
+    std::fs::write(folder.path().join("PARAPET-TEST-0001.json"), record.to_string()).unwrap();
+    let spec = parapet_catalog::SourceSpec::new(
+        "osv-test",
+        parapet_catalog::SourceType::Osv,
+        folder.path().display().to_string(),
+    );
+    app.state.store.add_source("test", &spec).await.unwrap();
+    let outcome = parapet_sync::sync_source(&app.state.store, "osv-test", &Default::default()).await.unwrap();
+    assert_eq!(outcome.error, None);
+    // And the fixed package in the security suite, as an apt source would record it.
+    let spec = parapet_catalog::SourceSpec::new(
+        "security",
+        parapet_catalog::SourceType::Apt,
+        "https://deb.example/debian-security/dists/bookworm-security",
+    );
+    app.state.store.add_source("test", &spec).await.unwrap();
+    let lease = app.state.store.lease_source("security", "test", 60_000).await.unwrap().unwrap();
+    let update = parapet_catalog::model::Update {
+        ecosystem: "Debian:12".into(),
+        suite: "bookworm-security".into(),
+        package: "openssl".into(),
+        arch: "amd64".into(),
+        version: "1.0-2".into(),
+        source: "openssl".into(),
+        source_version: "1.0-2".into(),
+    };
+    let batch = parapet_store::CatalogBatch {
+        updates: vec![parapet_store::UpdateChange {
+            update,
+            classification: parapet_catalog::Classification::Security,
+            released_at: time::OffsetDateTime::now_utc(),
+            superseded_by: None,
+        }],
+        ..Default::default()
+    };
+    app.state.store.apply_batch(&lease, &batch).await.unwrap().unwrap();
+    assert!(
+        parapet_server::fleet::bring_up_to_date(&app.state, "test").await.unwrap(),
+        "the fleet was brought up to date"
+    );
+    host.to_owned()
+}
+
+#[tokio::test]
+async fn the_console_shows_hosts_their_needs_and_exposure() {
+    let app = TestApp::new().await;
+    let admin = app.user("root", Role::Admin).await;
+    let host = exposed_host(&app, &admin).await;
+    app.user("ana", Role::Analyst).await;
+    let session = crate::sign_in(&app, "ana", crate::PASSWORD).await.unwrap();
+    let get = |uri: String| {
+        let (app, session) = (&app, session.clone());
+        async move {
+            let reply = app.send(crate::page(&uri, &session)).await;
+            assert_eq!(reply.status, StatusCode::OK, "GET {uri}: {}", reply.text());
+            reply.text()
+        }
+    };
+    let list = get("/console/fleet?needs_security_updates=true&group=web".into()).await;
+    assert!(list.contains(&format!("/console/fleet/hosts/{host}")) && list.contains("1 host."), "{list}");
+    let none = get("/console/fleet?reboot_required=true".into()).await;
+    assert!(none.contains("No host matches."), "{none}");
+    let detail = get(format!("/console/fleet/hosts/{host}")).await;
+    for shown in
+        ["Needed updates (1)", "Vulnerabilities without a fix (0)", "<code>1.0-2</code>", "Check-ins", "Inventory"]
+    {
+        assert!(detail.contains(shown), "the host page lacks {shown:?}");
+    }
+    assert!(detail.contains("/console/fleet/advisories/PARAPET-TEST-0001"), "openssl's advisory is linked");
+    let exposure = get("/console/fleet/advisories/CVE-2099-0001".into()).await;
+    assert!(exposure.contains(r#"<dd id="hosts-now">1</dd>"#), "{exposure}");
+    assert!(exposure.contains("<svg") && exposure.contains("<polyline"), "the chart is drawn: {exposure}");
+    assert!(!exposure.contains("<script"), "no script needed");
+    let package = get("/console/fleet/packages/openssl".into()).await;
+    assert!(package.contains("<td>web</td><td>1</td>"), "{package}");
+    // Analysts read; they get no forms to change anything.
+    let enrollment = get("/console/fleet/enrollment".into()).await;
+    assert!(enrollment.contains("web hosts") && !enrollment.contains("Create secret"), "{enrollment}");
+    assert!(!detail.contains("Revoke this host"));
+    // Not signed in: the console sends the caller to sign in; the fleet is on no public page.
+    let anonymous = app.send(crate::page(&format!("/console/fleet/hosts/{host}"), "")).await;
+    assert!(!anonymous.text().contains("web-1"), "{}", anonymous.text());
+}

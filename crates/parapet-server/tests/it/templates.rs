@@ -64,11 +64,16 @@ async fn every_template_renders_with_strict_undefined() {
     let setup = parapet_server::auth::new_secret();
     let expires = datetime!(2026-12-08 18:30 UTC);
     app.state.store.create_setup_token(&parapet_server::auth::digest(&setup), expires).await.unwrap();
-    app.user("root", Role::Admin).await;
+    let admin = app.user("root", Role::Admin).await;
+    let host = crate::fleet::exposed_host(&app, &admin).await;
     let session = sign_in(&app, "root", PASSWORD).await.unwrap();
 
     let fill = |path: &str| {
-        let id = if path.contains("/documents/") {
+        let id = if path.contains("/fleet/hosts/") {
+            host.clone()
+        } else if path.contains("/fleet/advisories/") {
+            "PARAPET-TEST-0001".to_owned()
+        } else if path.contains("/documents/") {
             document.clone()
         } else if path.contains("/catalog/") {
             entry.clone()

@@ -6,7 +6,7 @@ use parapet_model::{HostFacts, InstalledPackage, Wanted};
 use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
-use super::{enroll::apply_rules, facts_json, tags_json};
+use super::{enroll::apply_rules, facts_digest, facts_json, tags_json};
 use crate::{Store, StoreError, from_ms, now_ms, placeholders};
 
 /// An enrolled, unrevoked host, found by its credential.
@@ -15,6 +15,9 @@ pub struct AgentHost {
     pub id: String,
     pub sequence: i64,
     pub inventory_digest: Option<String>,
+    /// Its inventory's package count and the security updates it needs, as last computed.
+    pub packages: i64,
+    pub security_updates: i64,
     pub credential_rotated_at: OffsetDateTime,
     /// The agent proved itself with the credential from before the last rotation: it never got
     /// the new one.
@@ -50,6 +53,9 @@ pub enum CheckInOutcome {
         packages: i64,
         security_updates: i64,
     },
+    /// Nothing but the time, the sequence and the uptime changed: the host's row took them in
+    /// one guarded statement, and the host's counts are those read with its credential.
+    Unchanged,
     /// The sequence number was not above the last accepted one: a replay, or a second machine
     /// with the same credential. The host is flagged; nothing else is written.
     Replayed { last: i64 },
@@ -64,8 +70,10 @@ impl Store {
     /// The host a credential belongs to, unless it is revoked.
     pub async fn agent_host(&self, credential_hash: &str) -> Result<Option<AgentHost>, StoreError> {
         let row = sqlx::query::<Any>(
-            "SELECT id, sequence, inventory_digest, credential_rotated_at, credential_hash FROM fleet_hosts \
-             WHERE (credential_hash = $1 OR previous_credential_hash = $1) AND revoked_at IS NULL",
+            "SELECT h.id, h.sequence, h.inventory_digest, h.credential_rotated_at, h.credential_hash, \
+             COALESCE(i.packages, 0) AS packages, COALESCE(i.security_updates, 0) AS security_updates \
+             FROM fleet_hosts h LEFT JOIN fleet_inventories i ON i.id = h.inventory_id \
+             WHERE (h.credential_hash = $1 OR h.previous_credential_hash = $1) AND h.revoked_at IS NULL",
         )
         .bind(credential_hash)
         .fetch_optional(&self.pool)
@@ -75,6 +83,8 @@ impl Store {
                 id: row.try_get("id")?,
                 sequence: row.try_get("sequence")?,
                 inventory_digest: row.try_get("inventory_digest")?,
+                packages: row.try_get("packages")?,
+                security_updates: row.try_get("security_updates")?,
                 credential_rotated_at: from_ms(row.try_get("credential_rotated_at")?),
                 via_previous: row.try_get::<String, _>("credential_hash")? != credential_hash,
             })
@@ -86,9 +96,32 @@ impl Store {
     /// credential rotation, the history row. A refused one changes nothing but the flag.
     pub async fn record_check_in(&self, write: &CheckInWrite<'_>) -> Result<CheckInOutcome, StoreError> {
         let now = now_ms();
+        let facts = facts_json(write.facts)?;
+        let digest_of_facts = facts_digest(write.facts)?;
+        // Most check-ins change nothing: one statement, guarded by everything that would make
+        // it a change (or a refusal), which the full path below handles.
+        if write.inventory.is_none() && write.new_credential_hash.is_none() && !write.via_previous {
+            let updated = sqlx::query::<Any>(
+                "UPDATE fleet_hosts SET sequence = $1, last_seen_at = $2, facts = $3 \
+                 WHERE id = $4 AND sequence < $1 AND revoked_at IS NULL AND facts_digest = $5 \
+                 AND inventory_digest = $6 AND inventory_id IS NOT NULL AND previous_credential_hash IS NULL",
+            )
+            .bind(write.sequence)
+            .bind(now)
+            .bind(&facts)
+            .bind(write.host_id)
+            .bind(&digest_of_facts)
+            .bind(write.digest)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if updated == 1 {
+                return Ok(CheckInOutcome::Unchanged);
+            }
+        }
         let mut tx = self.write_tx().await?;
         let row = sqlx::query::<Any>(&format!(
-            "SELECT sequence, revoked_at, facts, tags, inventory_id, inventory_digest, ecosystem FROM fleet_hosts \
+            "SELECT sequence, revoked_at, facts_digest, tags, inventory_id, inventory_digest, ecosystem FROM fleet_hosts \
              WHERE id = $1{}",
             self.backend.lock_suffix()
         ))
@@ -130,8 +163,7 @@ impl Store {
             tx.commit().await?;
             return Ok(CheckInOutcome::Replayed { last });
         }
-        let facts = facts_json(write.facts)?;
-        let old_facts: Option<String> = row.try_get("facts")?;
+        let old_facts_digest: Option<String> = row.try_get("facts_digest")?;
         let old_tags: String = row.try_get("tags")?;
         let mut inventory_id: Option<i64> = row.try_get("inventory_id")?;
         let old_inventory = inventory_id;
@@ -140,7 +172,8 @@ impl Store {
         let same_inventory = stored_digest.as_deref() == Some(write.digest)
             && stored_ecosystem == write.ecosystem
             && inventory_id.is_some();
-        let mut outcome = if old_facts.as_deref() == Some(facts.as_str()) { "unchanged" } else { "facts" };
+        let mut outcome =
+            if old_facts_digest.as_deref() == Some(digest_of_facts.as_str()) { "unchanged" } else { "facts" };
         let mut wanted = Wanted::Nothing;
         let mut digest = stored_digest.clone();
         if let Some(packages) = write.inventory.filter(|_| !same_inventory) {
@@ -154,7 +187,7 @@ impl Store {
         sqlx::query::<Any>(
             "UPDATE fleet_hosts SET hostname = $1, os = $2, os_version = $3, arch = $4, ecosystem = $5, facts = $6, \
              tags = $7, reboot_required = $8, sequence = $9, inventory_id = $10, inventory_digest = $11, \
-             last_seen_at = $12 WHERE id = $13",
+             last_seen_at = $12, facts_digest = $13 WHERE id = $14",
         )
         .bind(&write.facts.hostname)
         .bind(&write.facts.os)
@@ -168,6 +201,7 @@ impl Store {
         .bind(inventory_id)
         .bind(&digest)
         .bind(now)
+        .bind(&digest_of_facts)
         .bind(write.host_id)
         .execute(&mut *tx)
         .await?;

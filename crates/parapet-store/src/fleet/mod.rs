@@ -97,6 +97,14 @@ pub(crate) fn facts_json(facts: &HostFacts) -> Result<String, crate::StoreError>
     serde_json::to_string(facts).map_err(|e| crate::StoreError::Corrupt(e.to_string()))
 }
 
+/// What tells a check-in's facts from the last ones: their JSON without the uptime, which
+/// moves every time, hashed.
+pub(crate) fn facts_digest(facts: &HostFacts) -> Result<String, crate::StoreError> {
+    use sha2::Digest;
+    let steady = HostFacts { uptime_seconds: 0, ..facts.clone() };
+    Ok(format!("{:x}", sha2::Sha256::digest(facts_json(&steady)?.as_bytes())))
+}
+
 pub(crate) fn tags_json(tags: &[Tag]) -> String {
     serde_json::to_string(&tags.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }

@@ -343,7 +343,8 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let mut records = rows
+            .iter()
             .map(|row| {
                 Ok(CheckInRecord {
                     at: from_ms(row.try_get("at")?),
@@ -353,7 +354,34 @@ impl Store {
                     detail: row.try_get("detail")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // A check-in that changed nothing leaves no row (it is one UPDATE of the host); the
+        // host's own row tells the latest one.
+        let latest = sqlx::query::<Any>(
+            "SELECT h.last_seen_at, h.sequence, i.packages FROM fleet_hosts h \
+             LEFT JOIN fleet_inventories i ON i.id = h.inventory_id WHERE h.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = latest
+            && let Some(at) = row.try_get::<Option<i64>, _>("last_seen_at")?
+        {
+            let sequence: i64 = row.try_get("sequence")?;
+            if !records.iter().any(|r| r.sequence == sequence && r.outcome != "replayed") {
+                let record = CheckInRecord {
+                    at: from_ms(at),
+                    sequence,
+                    outcome: "unchanged".to_owned(),
+                    packages: row.try_get("packages")?,
+                    detail: None,
+                };
+                let position = records.iter().position(|r| r.at <= record.at).unwrap_or(records.len());
+                records.insert(position, record);
+                records.truncate(limit as usize);
+            }
+        }
+        Ok(records)
     }
 
     /// Which hosts `advisory` (an ID or an alias) affects now, and its exposure over time.

@@ -96,9 +96,15 @@ async fn fleet_round_trip(store: TestStore) {
     let outcome = store.record_check_in(&write("h2", 1, &facts("web", &[]), &digest, Some(&packages))).await.unwrap();
     let CheckInOutcome::Accepted { uncomputed, .. } = outcome else { panic!("{outcome:?}") };
     assert_eq!(uncomputed.len(), 2, "the same packages, still to compute");
-    // Unchanged: nothing wanted.
-    let outcome = store.record_check_in(&write("h1", 3, &web, &digest, None)).await.unwrap();
-    assert!(matches!(outcome, CheckInOutcome::Accepted { wanted: Wanted::Nothing, .. }), "{outcome:?}");
+    // Unchanged but for the uptime: the plain path, and the counts read with the credential.
+    let outcome =
+        store.record_check_in(&write("h1", 3, &HostFacts { uptime_seconds: 99, ..web.clone() }, &digest, None)).await;
+    assert_eq!(outcome.unwrap(), CheckInOutcome::Unchanged);
+    let host = store.agent_host("c1").await.unwrap().unwrap();
+    assert_eq!((host.sequence, host.packages), (3, 2));
+    let history = store.host_check_ins("h1", 10).await.unwrap();
+    let outcomes: Vec<_> = history.iter().map(|c| (c.sequence, c.outcome.as_str())).collect();
+    assert_eq!(outcomes, [(3, "unchanged"), (2, "inventory"), (1, "facts"), (0, "enrolled")]);
 
     // A replayed sequence flags the host and writes nothing else.
     let outcome = store.record_check_in(&write("h1", 3, &facts("clone", &[]), &digest, None)).await.unwrap();
