@@ -4,7 +4,10 @@
 # machine's apt lists for bookworm, bookworm-updates and bookworm-security and apt sources that
 # match them, so that `chroot DIR apt list --upgradable` answers from the same lists as the host.
 #
-# Usage: scripts/bookworm-root.sh DIR
+# Usage: scripts/bookworm-root.sh DIR [--include PACKAGE,PACKAGE…]
+#
+# --include adds packages to minbase (debootstrap's own option), for a root with another
+# package set; a DIR is built once with the packages of its first build.
 #
 # The root is built once: when DIR/.complete exists the script does nothing. It is built in
 # DIR.tmp and renamed to DIR only when whole, so an interrupted build never looks complete (the
@@ -23,7 +26,15 @@ die() {
     exit 1
 }
 
-[ $# -eq 1 ] && [ -n "$1" ] || die "usage: $0 DIR"
+usage="usage: $0 DIR [--include PACKAGE,PACKAGE…]"
+[ $# -ge 1 ] && [ -n "$1" ] || die "$usage"
+include=""
+if [ $# -eq 3 ] && [ "$2" = --include ]; then
+    [[ "$3" =~ ^[a-z0-9][a-z0-9+.-]*(,[a-z0-9][a-z0-9+.-]*)*$ ]] || die "--include takes package names separated by commas, not '$3'"
+    include=$3
+elif [ $# -ne 1 ]; then
+    die "$usage"
+fi
 dir=$(realpath -m -- "$1")
 [ "$dir" != / ] || die "refusing to use / as DIR"
 
@@ -35,7 +46,7 @@ fi
 if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null 2>&1 || die "must run as root (debootstrap and chroot need it), and sudo is missing"
     say "not root: running again through sudo"
-    exec sudo -- "$0" "$dir"
+    exec sudo -- "$0" "$@"
 fi
 
 mkdir -p -- "$(dirname -- "$dir")"
@@ -125,8 +136,8 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-say "debootstrap --variant=minbase bookworm into $tmp (about a minute)"
-debootstrap --variant=minbase --keyring="$keyring" bookworm "$tmp" "$mirror" >&2
+say "debootstrap --variant=minbase${include:+ --include=$include} bookworm into $tmp (about a minute)"
+debootstrap --variant=minbase ${include:+--include="$include"} --keyring="$keyring" bookworm "$tmp" "$mirror" >&2
 
 # In a container debootstrap bind-mounts the host's devices for the install and leaves /dev
 # empty afterwards; apt and dpkg in the root need at least these.

@@ -5,7 +5,8 @@
 # cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test, rpm and the apt
 # package lists as references for the version tests, debootstrap for a Debian root filesystem,
 # GnuPG to check the CSAF provider's signatures, cargo-audit for the Cargo.lock agreement
-# test). Extra arguments go to `cargo test`, e.g. `scripts/test.sh -p parapet-store`.
+# test, cargo-deb for the agent's package). Extra arguments go to `cargo test`, e.g.
+# `scripts/test.sh -p parapet-store`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,12 @@ if ! command -v cargo-audit >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.carg
     echo "scripts/test.sh: installing cargo-audit" >&2
     # Without binary scanning, which the test does not use and which doubles the build.
     cargo install --quiet --locked --no-default-features cargo-audit --version 0.22.2
+fi
+
+# The agent's Debian package is built with cargo-deb (pinned, as scripts/build-debs.sh has it).
+if ! cargo deb --version >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing cargo-deb" >&2
+    cargo install --quiet --locked cargo-deb --version 3.8.0
 fi
 
 export PARAPET_TEST_CHROMEDRIVER="${PARAPET_TEST_CHROMEDRIVER:-$(command -v chromedriver)}"

@@ -35,6 +35,9 @@ pub struct Cli {
     /// Trust this CA certificate (PEM) for the server, besides the system's.
     #[arg(long, global = true, value_name = "FILE")]
     ca: Option<PathBuf>,
+    /// Give up on a request to the server after this many seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,15 +93,16 @@ enum Format {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the runtime")?;
-    let ca = cli.ca.as_deref();
+    let connection = client::Connection { ca: cli.ca.as_deref(), timeout: Duration::from_secs(cli.timeout) };
     match cli.command {
         Command::Enroll { server, secret, tags, force } => {
-            let state = runtime.block_on(client::enroll(&cli.state, &cli.root, &server, &secret, tags, ca, force))?;
+            let state =
+                runtime.block_on(client::enroll(&cli.state, &cli.root, &server, &secret, tags, &connection, force))?;
             println!("enrolled with {} as {}; state in {}", state.server, state.host_id, cli.state.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckIn { format } => {
-            let outcome = runtime.block_on(client::check_in(&cli.state, &cli.root, ca))?;
+            let outcome = runtime.block_on(client::check_in(&cli.state, &cli.root, &connection))?;
             for problem in &outcome.problems {
                 eprintln!("parapet-agent: warning: {problem}");
             }
@@ -117,7 +121,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { format } => status(&cli.state, format),
         Command::Run { interval } => {
-            runtime.block_on(service(&cli.state, &cli.root, ca, interval))?;
+            runtime.block_on(service(&cli.state, &cli.root, &connection, interval))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
@@ -156,14 +160,22 @@ fn status(folder: &Path, format: Format) -> anyhow::Result<ExitCode> {
 
 /// The service loop. Errors that time can cure (the server away, a 5xx, a full disk) are
 /// retried with a growing delay; those it cannot (a revoked host) end the service with an error.
-async fn service(folder: &Path, root: &Path, ca: Option<&Path>, interval: Option<u64>) -> anyhow::Result<()> {
+async fn service(
+    folder: &Path,
+    root: &Path,
+    connection: &client::Connection<'_>,
+    interval: Option<u64>,
+) -> anyhow::Result<()> {
     let mut failures: u32 = 0;
+    // The regular interval caps the back-off: the one given, else the server's last word.
+    let mut regular = interval.or_else(|| AgentState::load(folder).ok().flatten().and_then(|s| s.interval_seconds));
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     eprintln!("parapet-agent: running (state in {})", folder.display());
     loop {
-        let wait = match client::check_in(folder, root, ca).await {
+        let wait = match client::check_in(folder, root, connection).await {
             Ok(outcome) => {
                 failures = 0;
+                regular = interval.or(Some(outcome.interval_seconds));
                 eprintln!(
                     "parapet-agent: checked in (#{}): {} packages, {} security updates needed",
                     outcome.sequence, outcome.packages, outcome.security_updates
@@ -172,8 +184,6 @@ async fn service(folder: &Path, root: &Path, ca: Option<&Path>, interval: Option
             }
             Err(e) if e.is_transient() => {
                 failures = failures.saturating_add(1);
-                let regular =
-                    interval.or_else(|| AgentState::load(folder).ok().flatten().and_then(|s| s.interval_seconds));
                 let ceiling = Duration::from_secs(regular.unwrap_or(3600).max(1));
                 let backoff = Duration::from_secs(5u64.saturating_mul(1 << failures.min(10))).min(ceiling);
                 eprintln!("parapet-agent: check-in failed, retrying in {}s: {e}", backoff.as_secs());

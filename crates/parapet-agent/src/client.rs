@@ -15,8 +15,21 @@ use serde::Serialize;
 use crate::report;
 use crate::state::{AgentState, StateError};
 
-/// How long one request may take: a full inventory of a large host is a few MiB.
-const TIMEOUT: Duration = Duration::from_secs(120);
+/// How long one request may take by default: a full inventory of a large host is a few MiB.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How to reach the server: the CA to trust besides the system's, and how long to wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Connection<'a> {
+    pub ca: Option<&'a Path>,
+    pub timeout: Duration,
+}
+
+impl Default for Connection<'_> {
+    fn default() -> Self {
+        Connection { ca: None, timeout: DEFAULT_TIMEOUT }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -57,15 +70,15 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(server: &str, ca: Option<&Path>) -> Result<Client, AgentError> {
+    pub fn new(server: &str, connection: &Connection<'_>) -> Result<Client, AgentError> {
         let server = server.trim_end_matches('/').to_owned();
         if !(server.starts_with("https://") || server.starts_with("http://")) {
             return Err(AgentError::Url(server));
         }
         let mut builder = reqwest::Client::builder()
-            .timeout(TIMEOUT)
+            .timeout(connection.timeout)
             .user_agent(concat!("parapet-agent/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = ca {
+        if let Some(path) = connection.ca {
             let ca_error = |message: String| AgentError::Ca { path: path.to_owned(), message };
             let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
             let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
@@ -137,7 +150,7 @@ pub async fn enroll(
     server: &str,
     secret: &str,
     tags: Vec<Tag>,
-    ca: Option<&Path>,
+    connection: &Connection<'_>,
     force: bool,
 ) -> Result<AgentState, AgentError> {
     if let Some(existing) = AgentState::load(folder).ok().flatten()
@@ -145,7 +158,7 @@ pub async fn enroll(
     {
         return Err(AgentError::AlreadyEnrolled { server: existing.server, host_id: existing.host_id });
     }
-    let client = Client::new(server, ca)?;
+    let client = Client::new(server, connection)?;
     let hostname = report::hostname(root);
     let request = Enroll { secret: secret.to_owned(), hostname, tags: tags.clone() };
     let enrolled: Enrolled = client.post("enrollment", "/api/v1/agent/enroll", None, &request).await?;
@@ -180,9 +193,9 @@ pub struct Outcome {
 }
 
 /// One check-in now (two when the server asks for the inventory it lacks).
-pub async fn check_in(folder: &Path, root: &Path, ca: Option<&Path>) -> Result<Outcome, AgentError> {
+pub async fn check_in(folder: &Path, root: &Path, connection: &Connection<'_>) -> Result<Outcome, AgentError> {
     let mut state = AgentState::load(folder)?.ok_or_else(|| AgentError::NotEnrolled(folder.to_owned()))?;
-    let client = Client::new(&state.server, ca)?;
+    let client = Client::new(&state.server, connection)?;
     let result = exchange(&client, folder, root, &mut state).await;
     state.last_check_in = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok();
     state.last_result = Some(match &result {

@@ -27,6 +27,14 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 32;
 const MEASURE: Duration = Duration::from_secs(10);
 
+#[derive(serde::Serialize)]
+struct FirstCheckIn<'a> {
+    sequence: u64,
+    facts: Value,
+    inventory_digest: &'a str,
+    inventory: &'a [InstalledPackage],
+}
+
 struct Host {
     credential: String,
     sequence: u64,
@@ -172,12 +180,13 @@ async fn run(name: &str, store: Store, count: usize, packages: &[InstalledPackag
                 let credential = enrolled["credential"].as_str().expect("credential").to_owned();
                 let inventory = inventory_of(i, &packages, &target);
                 let digest = parapet_scan::collect::inventory_digest(&inventory);
+                // Serialized straight from the packages, as the agent does, not through a Value.
+                let body =
+                    FirstCheckIn { sequence: 1, facts: facts(i), inventory_digest: &digest, inventory: &inventory };
                 let reply = http
                     .post(format!("{base}/api/v1/agent/check-in"))
                     .bearer_auth(&credential)
-                    .json(
-                        &json!({"sequence": 1, "facts": facts(i), "inventory_digest": digest, "inventory": inventory}),
-                    )
+                    .json(&body)
                     .send()
                     .await
                     .expect("check-in");

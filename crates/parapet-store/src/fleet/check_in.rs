@@ -119,6 +119,16 @@ impl Store {
                 return Ok(CheckInOutcome::Unchanged);
             }
         }
+        // The package IDs of a new inventory are looked up before the write transaction, so
+        // that only the rows it adds are written under the write lock. Packages are never
+        // deleted, so IDs found here stay good.
+        let known = match write.inventory {
+            Some(packages) => {
+                let mut conn = self.pool.acquire().await?;
+                known_packages(&mut conn, write.ecosystem, packages).await?
+            }
+            None => HashMap::new(),
+        };
         let mut tx = self.write_tx().await?;
         let row = sqlx::query::<Any>(&format!(
             "SELECT sequence, revoked_at, facts_digest, tags, inventory_id, inventory_digest, ecosystem FROM fleet_hosts \
@@ -177,7 +187,7 @@ impl Store {
         let mut wanted = Wanted::Nothing;
         let mut digest = stored_digest.clone();
         if let Some(packages) = write.inventory.filter(|_| !same_inventory) {
-            inventory_id = Some(store_inventory(&mut tx, write.ecosystem, write.digest, packages).await?);
+            inventory_id = Some(store_inventory(&mut tx, write.ecosystem, write.digest, packages, known).await?);
             digest = Some(write.digest.to_owned());
             outcome = "inventory";
         } else if !same_inventory {
@@ -257,65 +267,31 @@ impl Store {
     }
 }
 
-/// The inventory with this package list, made when no host has it yet.
-async fn store_inventory(
+/// A package's identity: its columns in `fleet_packages` but the ecosystem.
+type PackageKey = (String, String, String, String, String, String);
+
+fn package_key(p: &InstalledPackage) -> PackageKey {
+    (
+        p.manager.as_str().to_owned(),
+        p.name.clone(),
+        p.version.clone(),
+        p.arch.clone(),
+        p.source.clone().unwrap_or_default(),
+        p.source_version.clone().unwrap_or_default(),
+    )
+}
+
+/// The IDs of those of `packages` already stored, by their identity.
+async fn known_packages(
     conn: &mut AnyConnection,
     ecosystem: &str,
-    digest: &str,
     packages: &[InstalledPackage],
-) -> Result<i64, StoreError> {
-    if let Some(id) =
-        sqlx::query_scalar::<Any, i64>("SELECT id FROM fleet_inventories WHERE ecosystem = $1 AND digest = $2")
-            .bind(ecosystem)
-            .bind(digest)
-            .fetch_optional(&mut *conn)
-            .await?
-    {
-        return Ok(id);
-    }
-    let inventory = sqlx::query_scalar::<Any, i64>(
-        "INSERT INTO fleet_inventories (ecosystem, digest, packages) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(ecosystem)
-    .bind(digest)
-    .bind(packages.len() as i64)
-    .fetch_one(&mut *conn)
-    .await?;
-    let key = |p: &InstalledPackage| {
-        (
-            p.manager.as_str().to_owned(),
-            p.name.clone(),
-            p.version.clone(),
-            p.arch.clone(),
-            p.source.clone().unwrap_or_default(),
-            p.source_version.clone().unwrap_or_default(),
-        )
-    };
-    for chunk in packages.chunks(CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO fleet_packages (ecosystem, manager, name, version, arch, source, source_version) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 6 + 2;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("($1, ${b}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
-        }
-        sql.push_str(" ON CONFLICT DO NOTHING");
-        let mut query = sqlx::query::<Any>(&sql).bind(ecosystem);
-        for package in chunk {
-            let (manager, name, version, arch, source, source_version) = key(package);
-            query = query.bind(manager).bind(name).bind(version).bind(arch).bind(source).bind(source_version);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    // The IDs of every package of the list, by its columns.
-    let mut ids: HashMap<(String, String, String, String, String, String), i64> = HashMap::new();
+) -> Result<HashMap<PackageKey, i64>, StoreError> {
+    let mut ids = HashMap::with_capacity(packages.len());
     let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
-    for chunk in names.chunks(CHUNK) {
+    for chunk in names.chunks(CHUNK * 2) {
         let sql = format!(
             "SELECT id, manager, name, version, arch, source, source_version FROM fleet_packages \
              WHERE ecosystem = $1 AND name IN ({})",
@@ -339,10 +315,64 @@ async fn store_inventory(
             );
         }
     }
+    Ok(ids)
+}
+
+/// The inventory with this package list, made when no host has it yet. `known` holds the IDs
+/// of the packages found stored before the transaction; the others are added here.
+async fn store_inventory(
+    conn: &mut AnyConnection,
+    ecosystem: &str,
+    digest: &str,
+    packages: &[InstalledPackage],
+    mut known: HashMap<PackageKey, i64>,
+) -> Result<i64, StoreError> {
+    if let Some(id) =
+        sqlx::query_scalar::<Any, i64>("SELECT id FROM fleet_inventories WHERE ecosystem = $1 AND digest = $2")
+            .bind(ecosystem)
+            .bind(digest)
+            .fetch_optional(&mut *conn)
+            .await?
+    {
+        return Ok(id);
+    }
+    let inventory = sqlx::query_scalar::<Any, i64>(
+        "INSERT INTO fleet_inventories (ecosystem, digest, packages) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(ecosystem)
+    .bind(digest)
+    .bind(packages.len() as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    let missing: Vec<&InstalledPackage> = packages.iter().filter(|p| !known.contains_key(&package_key(p))).collect();
+    for chunk in missing.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO fleet_packages (ecosystem, manager, name, version, arch, source, source_version) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 6 + 2;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("($1, ${b}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+        }
+        // Another check-in may have added some meanwhile.
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        let mut query = sqlx::query::<Any>(&sql).bind(ecosystem);
+        for package in chunk {
+            let (manager, name, version, arch, source, source_version) = package_key(package);
+            query = query.bind(manager).bind(name).bind(version).bind(arch).bind(source).bind(source_version);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    if !missing.is_empty() {
+        let added: Vec<InstalledPackage> = missing.into_iter().cloned().collect();
+        known.extend(known_packages(conn, ecosystem, &added).await?);
+    }
     let mut package_ids = Vec::with_capacity(packages.len());
     for package in packages {
-        let id = ids
-            .get(&key(package))
+        let id = known
+            .get(&package_key(package))
             .ok_or_else(|| StoreError::Corrupt(format!("package {} was not stored", package.name)))?;
         package_ids.push(*id);
     }

@@ -305,24 +305,43 @@ impl Store {
 /// Recounts what each inventory needs from its packages' computed findings.
 pub(super) async fn refresh_inventories(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(CHUNK) {
+        // One pass over the inventories' packages for all four counts. An inventory's package
+        // list never changes, so one without packages keeps its zeros and is not listed.
         let sql = format!(
-            "UPDATE fleet_inventories SET \
-             security_updates = (SELECT COUNT(*) FROM fleet_inventory_packages ip JOIN fleet_packages p ON p.id = ip.package_id \
-               WHERE ip.inventory_id = fleet_inventories.id AND p.update_version IS NOT NULL AND p.classification <> 'bugfix'), \
-             other_updates = (SELECT COUNT(*) FROM fleet_inventory_packages ip JOIN fleet_packages p ON p.id = ip.package_id \
-               WHERE ip.inventory_id = fleet_inventories.id AND p.update_version IS NOT NULL AND p.classification = 'bugfix'), \
-             vulnerabilities = (SELECT COALESCE(SUM(p.unfixed), 0) FROM fleet_inventory_packages ip \
-               JOIN fleet_packages p ON p.id = ip.package_id WHERE ip.inventory_id = fleet_inventories.id), \
-             severity_rank = (SELECT COALESCE(MAX(p.severity_rank), 0) FROM fleet_inventory_packages ip \
-               JOIN fleet_packages p ON p.id = ip.package_id WHERE ip.inventory_id = fleet_inventories.id) \
-             WHERE id IN ({})",
+            "SELECT ip.inventory_id, \
+             CAST(SUM(CASE WHEN p.update_version IS NOT NULL AND p.classification <> 'bugfix' THEN 1 ELSE 0 END) AS BIGINT) \
+               AS security_updates, \
+             CAST(SUM(CASE WHEN p.update_version IS NOT NULL AND p.classification = 'bugfix' THEN 1 ELSE 0 END) AS BIGINT) \
+               AS other_updates, \
+             CAST(SUM(p.unfixed) AS BIGINT) AS vulnerabilities, CAST(MAX(p.severity_rank) AS BIGINT) AS severity_rank \
+             FROM fleet_inventory_packages ip JOIN fleet_packages p ON p.id = ip.package_id \
+             WHERE ip.inventory_id IN ({}) GROUP BY ip.inventory_id",
             placeholders(1, chunk.len())
         );
         let mut query = sqlx::query::<Any>(&sql);
         for id in chunk {
             query = query.bind(*id);
         }
-        query.execute(&mut *conn).await?;
+        for row in query.fetch_all(&mut *conn).await? {
+            let counts: [i64; 4] = [
+                row.try_get("security_updates")?,
+                row.try_get("other_updates")?,
+                row.try_get("vulnerabilities")?,
+                row.try_get("severity_rank")?,
+            ];
+            sqlx::query::<Any>(
+                "UPDATE fleet_inventories SET security_updates = $1, other_updates = $2, vulnerabilities = $3, \
+                 severity_rank = $4 WHERE id = $5 AND (security_updates <> $1 OR other_updates <> $2 \
+                 OR vulnerabilities <> $3 OR severity_rank <> $4)",
+            )
+            .bind(counts[0])
+            .bind(counts[1])
+            .bind(counts[2])
+            .bind(counts[3])
+            .bind(row.try_get::<i64, _>("inventory_id")?)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The fleet end to end, with real processes: `parapet serve` on loopback (SQLite and
-//! PostgreSQL), `parapet-agent` processes reporting a real Debian 12 root and this machine, and a
-//! catalog synced over HTTP from this machine's real bookworm-security apt lists and Debian's
-//! DSA list.
+//! PostgreSQL), `parapet-agent` processes reporting two real Debian 12 roots with different
+//! package sets and this machine, and a catalog synced over HTTP from this machine's real
+//! bookworm-security apt lists and Debian's DSA list.
 //!
 //! What the server says each host needs must be exactly what `parapet scan --root` reports as
 //! missing updates for the same catalog, and what `apt list --upgradable` offers from the
@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::scan_root::{Upgradable, apt_security_upgrades, bookworm_root, printed};
+use crate::scan_root::{Upgradable, apt_security_upgrades, bookworm_root, bookworm_tools_root, printed};
 use crate::{free_port, parapet, serve_on};
 
 const LISTS: &str = "/var/lib/apt/lists";
 
-fn agent_binary() -> PathBuf {
+pub(crate) fn agent_binary() -> PathBuf {
     let path = Path::new(crate::BIN).with_file_name("parapet-agent");
     assert!(
         path.exists(),
@@ -30,11 +30,11 @@ fn agent_binary() -> PathBuf {
     path
 }
 
-fn agent(state: &Path, root: &Path, args: &[&str]) -> Output {
+pub(crate) fn agent(state: &Path, root: &Path, args: &[&str]) -> Output {
     Command::new(agent_binary()).arg("--state").arg(state).arg("--root").arg(root).args(args).output().unwrap()
 }
 
-fn agent_ok(state: &Path, root: &Path, args: &[&str]) -> String {
+pub(crate) fn agent_ok(state: &Path, root: &Path, args: &[&str]) -> String {
     let output = agent(state, root, args);
     assert!(output.status.success(), "parapet-agent {args:?} failed: {}", printed(&output));
     String::from_utf8(output.stdout).unwrap()
@@ -89,14 +89,24 @@ fn security_archive(folder: &Path) {
     std::fs::write(dists.join("main/binary-amd64/Packages"), text.stdout).unwrap();
 }
 
-struct Api {
-    base: String,
-    token: String,
-    http: reqwest::Client,
+pub(crate) struct Api {
+    pub(crate) base: String,
+    pub(crate) token: String,
+    pub(crate) http: reqwest::Client,
+}
+
+/// An admin's API token on the server with this data folder, made with the command line.
+pub(crate) fn admin_token(data: &Path, env: &[(&str, &str)]) -> String {
+    let env_with_password: Vec<(&str, &str)> = [env, &[("PARAPET_PASSWORD", "fleet-admin-password")]].concat();
+    let added = parapet(data, &["user", "add", "root", "--role", "admin"], &env_with_password);
+    assert!(added.status.success(), "{}", printed(&added));
+    let token = parapet(data, &["token", "create", "--user", "root"], env);
+    assert!(token.status.success(), "{}", printed(&token));
+    String::from_utf8(token.stdout).unwrap().trim().to_owned()
 }
 
 impl Api {
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let reply = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap();
         let status = reply.status();
         let text = reply.text().await.unwrap();
@@ -104,7 +114,7 @@ impl Api {
         serde_json::from_str(&text).unwrap()
     }
 
-    async fn post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
         let reply =
             self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap();
         let status = reply.status();
@@ -174,36 +184,34 @@ fn upgradable_beyond(
     beyond
 }
 
-fn host_id(state: &Path) -> String {
+pub(crate) fn host_id(state: &Path) -> String {
     let status: Value =
         serde_json::from_str(&agent_ok(state, Path::new("/"), &["status", "--format", "json"])).unwrap();
     status["host_id"].as_str().unwrap().to_owned()
 }
 
 async fn fleet(env: &[(&str, &str)]) {
-    let root = bookworm_root();
-    let expected_root = apt_security_upgrades(&root);
+    let (root, tools) = (bookworm_root(), bookworm_tools_root());
+    let (expected_root, expected_tools) = (apt_security_upgrades(&root), apt_security_upgrades(&tools));
     let expected_host = apt_security_upgrades(Path::new("/"));
     let temp = tempfile::tempdir().unwrap();
     let data = temp.path().join("data");
-    let env_with_password: Vec<(&str, &str)> = [env, &[("PARAPET_PASSWORD", "fleet-admin-password")]].concat();
-    let added = parapet(&data, &["user", "add", "root", "--role", "admin"], &env_with_password);
-    assert!(added.status.success(), "{}", printed(&added));
-    let token = parapet(&data, &["token", "create", "--user", "root"], env);
-    assert!(token.status.success(), "{}", printed(&token));
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let token = admin_token(&data, env);
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let fleet_env: Vec<(&str, &str)> = [env, &[("PARAPET_FLEET_CHECK_IN_SECONDS", "10")]].concat();
     let (mut server, base) = serve_on(&data, &listen, &fleet_env).await;
     let api = Api { base: base.clone(), token, http: reqwest::Client::new() };
 
-    // Enrollment: a group, a secret for it, and two agents (the root and this machine).
+    // Enrollment: a group, a secret for it, and three agents (the two roots and this machine).
     api.post("/api/v1/fleet/groups", json!({"name": "servers"})).await;
     let secret = api.post("/api/v1/fleet/enrollment-secrets", json!({"name": "ci", "group": "servers"})).await;
     let secret = secret["secret"].as_str().unwrap().to_owned();
-    let (root_state, host_state) = (temp.path().join("agent-root"), temp.path().join("agent-host"));
-    for (state, target) in [(&root_state, root.as_path()), (&host_state, Path::new("/"))] {
+    let (root_state, tools_state, host_state) =
+        (temp.path().join("agent-root"), temp.path().join("agent-tools"), temp.path().join("agent-host"));
+    for (state, target) in
+        [(&root_state, root.as_path()), (&tools_state, tools.as_path()), (&host_state, Path::new("/"))]
+    {
         agent_ok(state, target, &["enroll", "--server", &base, "--secret", &secret, "--tag", "env=ci"]);
         let checked: Value = serde_json::from_str(&agent_ok(state, target, &["check-in", "--format", "json"])).unwrap();
         assert_eq!(checked["sent_inventory"], true, "{checked}");
@@ -211,7 +219,7 @@ async fn fleet(env: &[(&str, &str)]) {
     }
     let refused = agent(&root_state, &root, &["enroll", "--server", &base, "--secret", &secret]);
     assert!(!refused.status.success() && printed(&refused).contains("--force"), "{}", printed(&refused));
-    let (root_host, this_host) = (host_id(&root_state), host_id(&host_state));
+    let (root_host, tools_host, this_host) = (host_id(&root_state), host_id(&tools_state), host_id(&host_state));
 
     // A sync that adds the security suite and the DSA list: the hosts' needs and the exposure of
     // an advisory follow within 5 s.
@@ -249,8 +257,10 @@ async fn fleet(env: &[(&str, &str)]) {
     );
     // The worker brings the hosts' needs up to date with the sync.
     let synced = Instant::now();
-    while api.needed(&root_host).await.len() < expected_root.len() {
-        assert!(synced.elapsed() < Duration::from_secs(5), "the root's needs are not computed 5 s after the sync");
+    while api.needed(&root_host).await.len() < expected_root.len()
+        || api.needed(&tools_host).await.len() < expected_tools.len()
+    {
+        assert!(synced.elapsed() < Duration::from_secs(5), "the roots' needs are not computed 5 s after the sync");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -260,6 +270,7 @@ async fn fleet(env: &[(&str, &str)]) {
     std::fs::write(&catalog_file, bytes).unwrap();
     for (name, id, target, apt) in [
         ("root", &root_host, root.as_path(), &expected_root),
+        ("tools root", &tools_host, tools.as_path(), &expected_tools),
         ("this machine", &this_host, Path::new("/"), &expected_host),
     ] {
         let needed = api.needed(id).await;

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod agent;
 mod audit_agreement;
 mod catalog_cli;
 mod csaf_import;

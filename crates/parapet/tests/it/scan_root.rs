@@ -55,13 +55,30 @@ pub(crate) fn in_root(root: &Path, program: &str) -> Command {
 
 /// Builds the cached root (once) and returns its path.
 pub(crate) fn bookworm_root() -> PathBuf {
+    debootstrap_root("bookworm-root", None)
+}
+
+/// A second root with another package set: minbase and a few network tools and libraries,
+/// which have security updates more often than not.
+pub(crate) fn bookworm_tools_root() -> PathBuf {
+    debootstrap_root("bookworm-tools-root", Some("openssl,ca-certificates,curl,wget,libxml2,openssh-client,sudo"))
+}
+
+/// Builds the cached root `target/fixtures/NAME` (once), minbase plus `include`, and returns its
+/// path.
+fn debootstrap_root(name: &str, include: Option<&str>) -> PathBuf {
     let uid = succeed(Command::new("id").arg("-u"));
     assert_eq!(uid.trim(), "0", "this test builds and enters a chroot: run it as root");
     let fixtures = workspace().join("target/fixtures");
     std::fs::create_dir_all(&fixtures).unwrap();
-    let root = fixtures.join("bookworm-root");
+    let root = fixtures.join(name);
     let script = workspace().join("scripts").join(SCRIPT_NAME);
-    let output = run(Command::new("bash").arg(&script).arg(&root));
+    let mut command = Command::new("bash");
+    command.arg(&script).arg(&root);
+    if let Some(packages) = include {
+        command.arg("--include").arg(packages);
+    }
+    let output = run(&mut command);
     assert!(output.status.success(), "{} {} failed: {}", script.display(), root.display(), printed(&output));
     assert!(root.join(".complete").exists(), "{SCRIPT_NAME} succeeded but {} is not complete", root.display());
     root
