@@ -36,7 +36,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     ca: Option<PathBuf>,
     /// Give up on a request to the server after this many seconds.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = client::DEFAULT_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
     #[command(subcommand)]
     command: Command,

@@ -16,19 +16,13 @@ use crate::report;
 use crate::state::{AgentState, StateError};
 
 /// How long one request may take by default: a full inventory of a large host is a few MiB.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 120;
 
 /// How to reach the server: the CA to trust besides the system's, and how long to wait.
 #[derive(Debug, Clone, Copy)]
 pub struct Connection<'a> {
     pub ca: Option<&'a Path>,
     pub timeout: Duration,
-}
-
-impl Default for Connection<'_> {
-    fn default() -> Self {
-        Connection { ca: None, timeout: DEFAULT_TIMEOUT }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -125,7 +125,7 @@ impl Store {
         let known = match write.inventory {
             Some(packages) => {
                 let mut conn = self.pool.acquire().await?;
-                known_packages(&mut conn, write.ecosystem, packages).await?
+                known_packages(&mut conn, write.ecosystem, packages.iter().map(|p| p.name.as_str())).await?
             }
             None => HashMap::new(),
         };
@@ -281,14 +281,14 @@ fn package_key(p: &InstalledPackage) -> PackageKey {
     )
 }
 
-/// The IDs of those of `packages` already stored, by their identity.
+/// The IDs of the stored packages with these names, by their identity.
 async fn known_packages(
     conn: &mut AnyConnection,
     ecosystem: &str,
-    packages: &[InstalledPackage],
+    names: impl Iterator<Item = &str>,
 ) -> Result<HashMap<PackageKey, i64>, StoreError> {
-    let mut ids = HashMap::with_capacity(packages.len());
-    let mut names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+    let mut ids = HashMap::new();
+    let mut names: Vec<&str> = names.collect();
     names.sort_unstable();
     names.dedup();
     for chunk in names.chunks(CHUNK * 2) {
@@ -366,8 +366,7 @@ async fn store_inventory(
         query.execute(&mut *conn).await?;
     }
     if !missing.is_empty() {
-        let added: Vec<InstalledPackage> = missing.into_iter().cloned().collect();
-        known.extend(known_packages(conn, ecosystem, &added).await?);
+        known.extend(known_packages(conn, ecosystem, missing.iter().map(|p| p.name.as_str())).await?);
     }
     let mut package_ids = Vec::with_capacity(packages.len());
     for package in packages {
