@@ -22,16 +22,21 @@ pub enum SourceType {
     AlpineSecdb,
     /// Another Parapet server's catalog, replicated by cursor.
     Parapet,
+    /// This server's own published bulletins and advisories: the current CSAF documents of its
+    /// trusted provider directory with a public TLP label, read from its own store. The URL is
+    /// the server's public URL, for provenance.
+    Published,
 }
 
 impl SourceType {
-    pub const ALL: [SourceType; 6] = [
+    pub const ALL: [SourceType; 7] = [
         SourceType::Csaf,
         SourceType::Osv,
         SourceType::Apt,
         SourceType::DebianList,
         SourceType::AlpineSecdb,
         SourceType::Parapet,
+        SourceType::Published,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +47,7 @@ impl SourceType {
             SourceType::DebianList => "debian-list",
             SourceType::AlpineSecdb => "alpine-secdb",
             SourceType::Parapet => "parapet",
+            SourceType::Published => "published",
         }
     }
 }
@@ -190,7 +196,9 @@ impl SourceSpec {
         {
             return Err(format!("unsupported URL scheme {scheme:?}: expected https, http, file or a path"));
         }
-        if matches!(self.kind, SourceType::Parapet | SourceType::Apt | SourceType::Csaf) && !is_http(url) {
+        if matches!(self.kind, SourceType::Parapet | SourceType::Apt | SourceType::Csaf | SourceType::Published)
+            && !is_http(url)
+        {
             return Err(format!("a {} source needs an http or https URL", self.kind));
         }
         if self.validation != Validation::default() && self.kind != SourceType::Csaf {
@@ -355,6 +363,7 @@ mod tests {
             (SourceSpec::new("x", SourceType::Osv, "ftp://h/x"), "unsupported URL scheme"),
             (SourceSpec::new("x", SourceType::Parapet, "/srv/x"), "http or https"),
             (SourceSpec::new("x", SourceType::Csaf, "provider.example"), "http or https"),
+            (SourceSpec::new("x", SourceType::Published, "psirt.example"), "http or https"),
         ];
         for (spec, message) in cases {
             let error = spec.validate().unwrap_err();

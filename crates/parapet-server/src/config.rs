@@ -317,11 +317,14 @@ impl NotificationSettings {
 pub struct CatalogSettings {
     /// How often the scheduler looks for sources due for a sync.
     pub check_seconds: u64,
+    /// Make the source of this server's own publications (`published`) at start when there is
+    /// none, so that its bulletins reach the fleet and scans. Turn off to keep them out.
+    pub own_publications: bool,
 }
 
 impl Default for CatalogSettings {
     fn default() -> Self {
-        CatalogSettings { check_seconds: 30 }
+        CatalogSettings { check_seconds: 30, own_publications: true }
     }
 }
 

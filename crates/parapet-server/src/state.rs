@@ -28,6 +28,9 @@ pub struct AppState {
     pub signing_key: Arc<tokio::sync::RwLock<Option<Arc<SigningKey>>>>,
     /// Matches fleet packages against the catalog, on a thread of its own.
     pub matcher: Arc<crate::fleet::matcher::Matcher>,
+    /// Wakes the sync scheduler before its next pass: something this server did made a source
+    /// due (a publication, for the source of its own publications).
+    pub catalog_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
             calendar: Arc::new(settings_calendar),
             signing_key: Arc::new(tokio::sync::RwLock::new(None)),
             matcher: Arc::new(crate::fleet::matcher::Matcher::new()),
+            catalog_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -857,6 +857,12 @@ async fn insert_publication(conn: &mut AnyConnection, p: &Publication) -> Result
             .execute(&mut *conn)
             .await?;
     }
+    // The catalog's source of this server's own publications syncs at the next pass: asked in
+    // this transaction, the request cannot be lost between the two.
+    sqlx::query::<Any>("UPDATE catalog_sources SET next_run_at = $1 WHERE kind = 'published'")
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ pub mod csaf;
 pub mod fetch;
 pub mod lists;
 pub mod osv;
+pub mod published;
 pub mod replica;
 pub mod trust;
 
@@ -25,6 +26,7 @@ pub use trust::Keyring;
 
 use parapet_catalog::SourceType;
 use parapet_store::{CatalogBatch, LeaseError, Rejection, SourceLease, Store, StoreError, SyncCounts};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// Why a sync stopped.
@@ -129,6 +131,7 @@ pub async fn sync_leased(store: &Store, lease: SourceLease, options: &SyncOption
         SourceType::DebianList => lists::sync_debian(&mut context).await,
         SourceType::AlpineSecdb => lists::sync_alpine(&mut context).await,
         SourceType::Parapet => replica::sync(&mut context).await,
+        SourceType::Published => published::sync(&mut context).await,
     };
     let error = result.err().map(|e| error_chain(&e));
     if let Some(error) = &error {
@@ -208,6 +211,23 @@ impl Context<'_> {
     pub fn configured_keys(&self) -> Result<Keyring, SyncError> {
         Keyring::read(&self.spec().keys).map_err(|e| SyncError::Source(format!("a configured key: {e}")))
     }
+}
+
+/// After a whole listing (a zip, a folder, this server's publications): documents no longer
+/// there are forgotten, their records withdrawn.
+pub(crate) async fn forget_missing(context: &mut Context<'_>, seen: &BTreeSet<String>) -> Result<(), SyncError> {
+    let known = context.store.document_states(context.lease.source.id, None).await?;
+    let mut batch = CatalogBatch::default();
+    let live: BTreeSet<String> =
+        known.values().filter(|s| seen.contains(&s.document)).filter_map(|s| s.record_id.clone()).collect();
+    for state in known.into_values().filter(|s| !seen.contains(&s.document)) {
+        // Another file may carry the same record now (a rename): it stays.
+        if let Some(id) = state.record_id.filter(|id| !live.contains(id)) {
+            batch.withdrawn.push(id);
+        }
+        batch.forgotten.push(state.document);
+    }
+    context.commit(batch).await
 }
 
 /// SHA-256 of `bytes`, lowercase hex: how document states are compared.

@@ -52,7 +52,7 @@ pub(crate) async fn sync(context: &mut Context<'_>) -> Result<(), SyncError> {
         context.progress("osv", done, done);
     }
     reader.await.map_err(|e| SyncError::Source(format!("reading the source failed: {e}")))?;
-    forget_missing(context, &seen).await
+    crate::forget_missing(context, &seen).await
 }
 
 fn is_record_name(name: &str) -> bool {
@@ -147,23 +147,6 @@ fn parse(raw: Raw, known: Option<&DocumentState>, spec: &parapet_catalog::Source
     let state =
         DocumentState { document: raw.name, digest, modified, record_id: Some(record_id), problems: Vec::new() };
     Parsed::Taken(Box::new((state, change)))
-}
-
-/// After a whole zip or folder: documents no longer there are forgotten, their records
-/// withdrawn.
-async fn forget_missing(context: &mut Context<'_>, seen: &BTreeSet<String>) -> Result<(), SyncError> {
-    let known = context.store.document_states(context.lease.source.id, None).await?;
-    let mut batch = CatalogBatch::default();
-    let live: BTreeSet<String> =
-        known.values().filter(|s| seen.contains(&s.document)).filter_map(|s| s.record_id.clone()).collect();
-    for state in known.into_values().filter(|s| !seen.contains(&s.document)) {
-        // Another file may carry the same record now (a rename): it stays.
-        if let Some(id) = state.record_id.filter(|id| !live.contains(id)) {
-            batch.withdrawn.push(id);
-        }
-        batch.forgotten.push(state.document);
-    }
-    context.commit(batch).await
 }
 
 fn read_zip(
@@ -279,5 +262,5 @@ async fn sync_listing(context: &mut Context<'_>, url: &str) -> Result<(), SyncEr
         done += group.len() as u64;
         context.progress("osv", done, total);
     }
-    forget_missing(context, &seen).await
+    crate::forget_missing(context, &seen).await
 }

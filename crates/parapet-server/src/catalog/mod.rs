@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-pub use scheduler::scheduler;
+pub use scheduler::{PUBLISHED_SOURCE, ensure_published_source, scheduler};
 
 pub(crate) async fn entries(state: &AppState, query: &CatalogQuery) -> ApiResult<Page<CatalogEntry>> {
     Ok(state.store.catalog_entries(query).await?)

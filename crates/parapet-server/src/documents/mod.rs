@@ -225,7 +225,9 @@ pub(crate) async fn publish(
     allowed(state, caller, id, Permission::PublishDocuments).await?;
     let key = publishing::signing_key(state).await.map_err(ApiError::internal)?;
     let prepare = publishing::preparer(state, key);
-    Ok(state.store.publish_document(&caller.actor(), id, status, state.clock.now(), &prepare).await?)
+    let published = state.store.publish_document(&caller.actor(), id, status, state.clock.now(), &prepare).await?;
+    state.catalog_wake.notify_one();
+    Ok(published)
 }
 
 /// Starts the revision that withdraws the document, or marks it superseded by another. It is a
@@ -269,6 +271,9 @@ pub(crate) async fn import(state: &AppState, caller: &Caller, body: Vec<u8>) -> 
         .map_err(ApiError::internal)?
         .map_err(refusal)?;
     let created = state.store.import_publication(&caller.actor(), &publication).await?;
+    if created {
+        state.catalog_wake.notify_one();
+    }
     Ok((publication, created))
 }
 

@@ -115,6 +115,9 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<Vec<(String, Result<Str
             Err(reason) => tracing::warn!(document = %id, %reason, "scheduled publication refused"),
         }
     }
+    if outcomes.iter().any(|(_, outcome)| outcome.is_ok()) {
+        state.catalog_wake.notify_one();
+    }
     Ok(outcomes)
 }
 

@@ -211,20 +211,27 @@ pub(crate) async fn exposed_host(app: &TestApp, admin: &str) -> String {
     let outcome = parapet_sync::sync_source(&app.state.store, "osv-test", &Default::default()).await.unwrap();
     assert_eq!(outcome.error, None);
     // And the fixed package in the security suite, as an apt source would record it.
-    let spec = parapet_catalog::SourceSpec::new(
-        "security",
-        parapet_catalog::SourceType::Apt,
-        "https://deb.example/debian-security/dists/bookworm-security",
+    offer_update(app, "security", "https://deb.example/debian-security/dists/bookworm-security", "openssl").await;
+    assert!(
+        parapet_server::fleet::bring_up_to_date(&app.state, "test").await.unwrap(),
+        "the fleet was brought up to date"
     );
+    host.to_owned()
+}
+
+/// Records version 1.0-2 of a package in a new apt source's suite (the URL's last part), as its
+/// sync would.
+async fn offer_update(app: &TestApp, source: &str, url: &str, package: &str) {
+    let spec = parapet_catalog::SourceSpec::new(source, parapet_catalog::SourceType::Apt, url);
     app.state.store.add_source("test", &spec).await.unwrap();
-    let lease = app.state.store.lease_source("security", "test", 60_000).await.unwrap().unwrap();
+    let lease = app.state.store.lease_source(source, "test", 60_000).await.unwrap().unwrap();
     let update = parapet_catalog::model::Update {
         ecosystem: "Debian:12".into(),
-        suite: "bookworm-security".into(),
-        package: "openssl".into(),
+        suite: url.rsplit('/').next().unwrap().to_owned(),
+        package: package.into(),
         arch: "amd64".into(),
         version: "1.0-2".into(),
-        source: "openssl".into(),
+        source: package.into(),
         source_version: "1.0-2".into(),
     };
     let batch = parapet_store::CatalogBatch {
@@ -237,11 +244,6 @@ pub(crate) async fn exposed_host(app: &TestApp, admin: &str) -> String {
         ..Default::default()
     };
     app.state.store.apply_batch(&lease, &batch).await.unwrap().unwrap();
-    assert!(
-        parapet_server::fleet::bring_up_to_date(&app.state, "test").await.unwrap(),
-        "the fleet was brought up to date"
-    );
-    host.to_owned()
 }
 
 #[tokio::test]
@@ -283,4 +285,144 @@ async fn the_console_shows_hosts_their_needs_and_exposure() {
     // Not signed in: the console sends the caller to sign in; the fleet is on no public page.
     let anonymous = app.send(crate::page(&format!("/console/fleet/hosts/{host}"), "")).await;
     assert!(!anonymous.text().contains("web-1"), "{}", anonymous.text());
+}
+
+/// A product shipped as a Debian package, with one version; returns the publisher's token, the
+/// product's and the version's IDs.
+async fn debian_product(app: &TestApp) -> (String, i64, i64) {
+    let publisher = app.user("pat", Role::Publisher).await;
+    let product = app
+        .post(
+            "/api/v1/products",
+            Some(&publisher),
+            json!({"vendor": "Acme", "name": "Acme Agent", "purl": "pkg:deb/debian/acme-agent?distro=debian-12"}),
+        )
+        .await;
+    assert_eq!(product.status, StatusCode::CREATED, "{}", product.text());
+    let product_id = product.json()["id"].as_i64().unwrap();
+    let version = app
+        .post(
+            &format!("/api/v1/products/{product_id}/versions"),
+            Some(&publisher),
+            json!({"version": "1.0-1", "purl": "pkg:deb/debian/acme-agent@1.0-1?distro=debian-12"}),
+        )
+        .await;
+    assert_eq!(version.status, StatusCode::CREATED, "{}", version.text());
+    (publisher, product_id, version.json()["id"].as_i64().unwrap())
+}
+
+/// Creates and publishes a bulletin fixing the product in 1.0-2 under a TLP label; its ID.
+async fn publish_fix(app: &TestApp, publisher: &str, product: (i64, i64), cve: &str, tlp: &str) -> String {
+    let (product_id, version_id) = product;
+    let created = app
+        .post(
+            "/api/v1/documents",
+            Some(publisher),
+            json!({
+                "kind": "bulletin",
+                "title": format!("Security update for Acme Agent ({cve})"),
+                "summary": "This update fixes a flaw that lets a local user read other users' files.",
+                "tlp": tlp,
+                "products": [product_id],
+                "vulnerabilities": [{
+                    "cve": cve, "title": "Acme Agent reads files it should not",
+                    "description": "A symlink in the spool folder is followed.",
+                    "cvss_v31": "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N",
+                    "affected": [version_id]
+                }],
+                "updates": [{"product_id": product_id, "branch": null, "fixed_version": "1.0-2", "purl": null,
+                             "url": "https://acme.example/download", "restart_required": false}]
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let published = app.post(&format!("/api/v1/documents/{id}/publish"), Some(publisher), json!({})).await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.text());
+    id
+}
+
+async fn sync_published(app: &TestApp) -> parapet_store::SyncCounts {
+    let outcome =
+        parapet_sync::sync_source(&app.state.store, parapet_server::catalog::PUBLISHED_SOURCE, &Default::default())
+            .await
+            .unwrap();
+    assert_eq!(outcome.error, None, "{:?}", outcome.rejections);
+    assert!(parapet_server::fleet::bring_up_to_date(&app.state, "test").await.unwrap());
+    outcome.counts
+}
+
+/// What this server publishes is a catalog source like any provider: a public bulletin for a
+/// Debian package reaches the hosts that have the package (as a vulnerability until a suite
+/// offers the fix, then as the update that fixes it), a TLP:AMBER one stays out, and a
+/// withdrawal takes it back.
+#[tokio::test]
+async fn own_published_bulletins_reach_the_hosts_that_need_them() {
+    let app = TestApp::new().await;
+    let admin = app.user("root", Role::Admin).await;
+    parapet_server::catalog::ensure_published_source(&app.state).await;
+    parapet_server::catalog::ensure_published_source(&app.state).await;
+    let sources = app.state.store.sources().await.unwrap();
+    assert_eq!(sources.iter().filter(|s| s.spec.kind == parapet_catalog::SourceType::Published).count(), 1);
+
+    let secret = secret(&app, &admin, json!({"name": "hosts"})).await;
+    let enrolled = enroll(&app, &secret).await.json();
+    let (host, credential) = (enrolled["host_id"].as_str().unwrap(), enrolled["credential"].as_str().unwrap());
+    let mut packages = inventory();
+    packages.push(parapet_model::InstalledPackage {
+        manager: parapet_model::PackageManager::Dpkg,
+        name: "acme-agent".into(),
+        version: "1.0-1".into(),
+        arch: "amd64".into(),
+        source: None,
+        source_version: None,
+    });
+    let digest = parapet_scan::collect::inventory_digest(&packages);
+    let body = json!({"sequence": 1, "facts": facts("web-1"), "inventory_digest": digest, "inventory": packages});
+    let full = app.post("/api/v1/agent/check-in", Some(credential), body).await;
+    assert_eq!(full.status, StatusCode::OK, "{}", full.text());
+
+    let (publisher, product_id, version_id) = debian_product(&app).await;
+    let public = publish_fix(&app, &publisher, (product_id, version_id), "CVE-2099-1001", "WHITE").await;
+    let restricted = publish_fix(&app, &publisher, (product_id, version_id), "CVE-2099-1002", "AMBER").await;
+    let counts = sync_published(&app).await;
+    assert_eq!((counts.new, counts.rejected), (1, 0), "the public bulletin only");
+
+    let anonymous_catalog = app.get(&format!("/api/v1/catalog/advisories/{restricted}"), None).await;
+    assert_eq!(anonymous_catalog.status, StatusCode::NOT_FOUND);
+    let staff_catalog = app.get("/api/v1/catalog/advisories?q=CVE-2099-1002", Some(&admin)).await.json();
+    assert_eq!(staff_catalog["total"], 0, "{staff_catalog:#}");
+
+    let needs = app.get(&format!("/api/v1/fleet/hosts/{host}/updates"), Some(&admin)).await.json();
+    let text = needs.to_string();
+    assert!(text.contains(&public) && text.contains("CVE-2099-1001"), "{needs:#}");
+    assert!(!text.contains(&restricted) && !text.contains("CVE-2099-1002"), "{needs:#}");
+    assert_eq!(needs["vulnerable"][0]["findings"][0]["fixed"], "1.0-2", "{needs:#}");
+    let exposure = app.get(&format!("/api/v1/fleet/advisories/{public}/exposure"), Some(&admin)).await.json();
+    assert_eq!(exposure["hosts_now"], 1, "{exposure:#}");
+
+    // Nothing changed: nothing is read again.
+    let again = sync_published(&app).await;
+    assert_eq!((again.new, again.updated, again.unchanged), (0, 0, 1));
+
+    // The vendor's apt repository offers the fix: it is the update the host needs, and the
+    // bulletin is among what it fixes.
+    offer_update(&app, "acme-apt", "https://apt.acme.example/dists/bookworm", "acme-agent").await;
+    assert!(parapet_server::fleet::bring_up_to_date(&app.state, "test").await.unwrap());
+    let needs = app.get(&format!("/api/v1/fleet/hosts/{host}/updates"), Some(&admin)).await.json();
+    assert_eq!(needs["vulnerable"], json!([]), "{needs:#}");
+    let update = &needs["updates"][0];
+    assert_eq!((&update["name"], &update["update_version"]), (&json!("acme-agent"), &json!("1.0-2")), "{needs:#}");
+    assert_eq!(update["findings"][0]["ids"], json!(["PSB-2026-001", "CVE-2099-1001"]), "{needs:#}");
+
+    // Withdrawn, the bulletin no longer says the host is affected.
+    let withdrawn = app
+        .post(&format!("/api/v1/documents/{public}/withdraw"), Some(&publisher), json!({"reason": "Issued in error."}))
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.text());
+    let published = app.post(&format!("/api/v1/documents/{public}/publish"), Some(&publisher), json!({})).await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.text());
+    sync_published(&app).await;
+    let exposure = app.get(&format!("/api/v1/fleet/advisories/{public}/exposure"), Some(&admin)).await.json();
+    assert_eq!(exposure["hosts_now"], 0, "{exposure:#}");
 }
