@@ -50,9 +50,12 @@ impl Backend {
     pub(crate) async fn prepare_connection(self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         if self == Backend::Sqlite {
             // WAL lets the CLI write while a server runs; the busy timeout makes writers queue
-            // instead of failing.
+            // instead of failing. A fleet's inventories are millions of index entries: 16 MiB of
+            // page cache per connection (not SQLite's 2) keeps their upper levels in memory, and
+            // statement journals stay in memory instead of temporary files.
             conn.execute(
-                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
             )
             .await?;
         }

@@ -65,6 +65,8 @@ pub struct Page<T> {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Fleet package IDs by identity, as read from committed rows (see `fleet::check_in`).
+    package_ids: std::sync::Arc<fleet::PackageIds>,
 }
 
 impl Store {
@@ -82,7 +84,7 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|e| StoreError::Connect(redact_url(&url), e))?;
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, package_ids: Default::default() };
         backend.migrate(&store.pool).await?;
         Ok(store)
     }

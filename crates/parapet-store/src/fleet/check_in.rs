@@ -123,10 +123,7 @@ impl Store {
         // that only the rows it adds are written under the write lock. Packages are never
         // deleted, so IDs found here stay good.
         let known = match write.inventory {
-            Some(packages) => {
-                let mut conn = self.pool.acquire().await?;
-                known_packages(&mut conn, write.ecosystem, packages.iter().map(|p| p.name.as_str())).await?
-            }
+            Some(packages) => self.known_package_ids(write.ecosystem, packages).await?,
             None => HashMap::new(),
         };
         let mut tx = self.write_tx().await?;
@@ -269,6 +266,58 @@ impl Store {
 
 /// A package's identity: its columns in `fleet_packages` but the ecosystem.
 type PackageKey = (String, String, String, String, String, String);
+
+/// Fleet package IDs by ecosystem and identity. Packages are never deleted nor changed in
+/// identity, so an ID read from a committed row stays good for the life of the process and on
+/// every server sharing the database; IDs seen inside a write transaction are never put here (it
+/// may roll back, and the ID be given to another package). Most inventories are made of packages
+/// other hosts already reported: their IDs come from here instead of a query returning a row per
+/// package.
+#[derive(Default)]
+pub(crate) struct PackageIds(std::sync::Mutex<HashMap<(String, PackageKey), i64>>);
+
+/// Entries kept before the map starts over: a bound on memory (some 300 bytes each) that a fleet
+/// of hosts built from a few images never reaches.
+const PACKAGE_IDS_KEPT: usize = 250_000;
+
+impl Store {
+    /// The IDs of the stored packages among these, by identity: from the map, then from the
+    /// database for the names the map does not know.
+    async fn known_package_ids(
+        &self,
+        ecosystem: &str,
+        packages: &[InstalledPackage],
+    ) -> Result<HashMap<PackageKey, i64>, StoreError> {
+        let mut known = HashMap::with_capacity(packages.len());
+        let mut unknown = Vec::new();
+        {
+            let ids = self.package_ids.0.lock().map_err(|_| StoreError::Corrupt("package IDs poisoned".into()))?;
+            for package in packages {
+                let key = (ecosystem.to_owned(), package_key(package));
+                match ids.get(&key) {
+                    Some(id) => {
+                        known.insert(key.1, *id);
+                    }
+                    None => unknown.push(package.name.as_str()),
+                }
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(known);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let found = known_packages(&mut conn, ecosystem, unknown.into_iter()).await?;
+        let mut ids = self.package_ids.0.lock().map_err(|_| StoreError::Corrupt("package IDs poisoned".into()))?;
+        if ids.len() + found.len() > PACKAGE_IDS_KEPT {
+            ids.clear();
+        }
+        for (key, id) in found {
+            ids.insert((ecosystem.to_owned(), key.clone()), id);
+            known.insert(key, id);
+        }
+        Ok(known)
+    }
+}
 
 fn package_key(p: &InstalledPackage) -> PackageKey {
     (

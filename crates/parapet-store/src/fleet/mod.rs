@@ -21,6 +21,7 @@ use parapet_model::{HostFacts, Severity, Tag};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub(crate) use check_in::PackageIds;
 pub use check_in::{AgentHost, CheckInOutcome, CheckInWrite};
 pub use enroll::{Enrollment, NewEnrollmentSecret, NewGroup, NewHost};
 pub use findings::{ComputedPackage, FleetLease, PackageToCompute};
