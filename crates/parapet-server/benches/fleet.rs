@@ -6,6 +6,7 @@
 //! cargo bench -p parapet-server --bench fleet                 # 10,000 hosts
 //! cargo bench -p parapet-server --bench fleet -- 2000         # fewer hosts
 //! pg_virtualenv cargo bench -p parapet-server --bench fleet   # and on PostgreSQL
+//! pg_virtualenv cargo bench -p parapet-server --bench fleet -- --postgres-only
 //! ```
 //!
 //! It reports: enrollment and first full inventory of every host; unchanged check-ins per
@@ -60,8 +61,10 @@ async fn main() {
     );
 
     let dir = tempfile::tempdir().expect("temporary folder");
-    let store = Store::open(&Store::sqlite_url(dir.path())).await.expect("SQLite store");
-    run("sqlite", store, hosts, &packages).await;
+    if !std::env::args().any(|a| a == "--postgres-only") {
+        let store = Store::open(&Store::sqlite_url(dir.path())).await.expect("SQLite store");
+        run("sqlite", store, hosts, &packages).await;
+    }
     match postgres().await {
         Ok(store) => run("postgres", store, hosts, &packages).await,
         Err(why) => println!("\nPostgreSQL: SKIPPED — {why}"),

@@ -114,6 +114,10 @@ impl Store {
         if computed.is_empty() {
             return Ok(());
         }
+        // Check-ins that bring in the same new packages save them at once: in ID order (as the
+        // inventories and advisories after them), their row locks cannot deadlock on PostgreSQL.
+        let mut computed: Vec<&ComputedPackage> = computed.iter().collect();
+        computed.sort_unstable_by_key(|package| package.id);
         let mut tx = self.write_tx().await?;
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut ids: Vec<i64> = Vec::with_capacity(computed.len());
