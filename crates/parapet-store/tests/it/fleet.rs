@@ -183,3 +183,51 @@ async fn fleet_round_trip(store: TestStore) {
 }
 
 on_both!(fleet_round_trip);
+
+/// Hosts that report the same new packages at once save their findings at once, each in its own
+/// order: none may fail (on PostgreSQL, row locks taken in different orders deadlock).
+async fn concurrent_saves_of_the_same_packages(store: TestStore) {
+    store
+        .create_enrollment_secret(
+            "admin",
+            &NewEnrollmentSecret { name: "all".into(), group: None, expires_at: None, max_uses: None },
+            "hash-all",
+        )
+        .await
+        .unwrap();
+    assert!(matches!(enroll(&store, "hash-all", "h1", "c1").await, Enrollment::Enrolled { .. }));
+    let packages: Vec<InstalledPackage> = (0..120).map(|i| package(&format!("lib{i:03}"), "1.0-1")).collect();
+    let digest = "b".repeat(64);
+    let outcome = store.record_check_in(&write("h1", 1, &facts("web", &[]), &digest, Some(&packages))).await.unwrap();
+    let CheckInOutcome::Accepted { uncomputed, .. } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(uncomputed.len(), 120);
+    let computed: Vec<ComputedPackage> = uncomputed
+        .iter()
+        .map(|id| ComputedPackage {
+            id: *id,
+            update_version: Some("1.0-2".into()),
+            classification: Some("security".into()),
+            severity_rank: 3,
+            advisories: vec![("CVE-2099-0777".into(), true)],
+            ..Default::default()
+        })
+        .collect();
+    let mut saves = Vec::new();
+    for order in 0..8 {
+        let mut mine = computed.clone();
+        match order % 3 {
+            0 => {}
+            1 => mine.reverse(),
+            _ => mine.rotate_left(order * 13),
+        }
+        let store = store.store.clone();
+        saves.push(tokio::spawn(async move { store.save_computed(1, &mine).await }));
+    }
+    for save in saves {
+        save.await.unwrap().unwrap();
+    }
+    assert!(store.uncomputed_packages(10).await.unwrap().is_empty());
+    assert_eq!(store.exposure("CVE-2099-0777", 10).await.unwrap().hosts_now, 1);
+}
+
+on_both!(concurrent_saves_of_the_same_packages);
