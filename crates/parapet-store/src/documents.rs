@@ -630,6 +630,19 @@ impl Store {
         .await?)
     }
 
+    /// The ID and SHA-256 of each current publication the viewer may read, VEX documents
+    /// aside (as in the guide): what a copy kept in step compares before reading any file.
+    pub async fn publication_digests(&self, viewer: &Viewer) -> Result<Vec<(String, String)>, StoreError> {
+        let public = if viewer.can(Permission::ViewDocuments) { "" } else { " AND label IN ('WHITE', 'UNLABELED')" };
+        let rows = sqlx::query::<Any>(&format!(
+            "SELECT document_id, sha256 FROM publications WHERE is_current = 1 AND category <> 'csaf_vex'{public} \
+             ORDER BY document_id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("document_id")?, row.try_get("sha256")?))).collect()
+    }
+
     /// The provider's signing key, if one was made.
     pub async fn signing_key(&self) -> Result<Option<StoredKey>, StoreError> {
         let row = sqlx::query::<Any>("SELECT fingerprint, secret_key, public_key FROM signing_key WHERE id = 1")

@@ -8,34 +8,23 @@
 use crate::{Context, SyncError};
 use parapet_catalog::sources::{self, Record};
 use parapet_model::Viewer;
-use parapet_store::{CatalogBatch, DocumentQuery, DocumentState, RecordChange, StoreError};
+use parapet_store::{CatalogBatch, DocumentState, RecordChange, StoreError};
 use std::collections::BTreeSet;
-
-const PAGE: u32 = 500;
 
 pub(crate) async fn sync(context: &mut Context<'_>) -> Result<(), SyncError> {
     let known = context.store.document_states(context.lease.source.id, None).await?;
-    let mut listed = Vec::new();
-    for page in 1.. {
-        let query = DocumentQuery { page, per_page: PAGE, ..Default::default() };
-        let found = context.store.published_documents(&Viewer::Anonymous, &query).await?;
-        let last = found.items.len() < PAGE as usize;
-        listed.extend(found.items);
-        if last {
-            break;
-        }
-    }
+    let listed = context.store.publication_digests(&Viewer::Anonymous).await?;
     let total = listed.len() as u64;
     let mut seen = BTreeSet::new();
     let mut batch = CatalogBatch::default();
-    for (done, entry) in listed.into_iter().enumerate() {
-        seen.insert(entry.document_id.clone());
-        if known.get(&entry.document_id).is_some_and(|state| state.digest == entry.sha256) {
+    for (done, (id, sha256)) in listed.into_iter().enumerate() {
+        seen.insert(id.clone());
+        if known.get(&id).is_some_and(|state| state.digest == sha256) {
             context.unchanged(1);
             continue;
         }
-        // Read again through the role check: it may have been withdrawn from public view since.
-        let publication = match context.store.publication(&Viewer::Anonymous, &entry.document_id).await {
+        // Its CSAF file, through the same role check (it may have left public view since).
+        let publication = match context.store.publication(&Viewer::Anonymous, &id).await {
             Ok(publication) => publication,
             Err(StoreError::NotFound(_)) => continue,
             Err(e) => return Err(e.into()),

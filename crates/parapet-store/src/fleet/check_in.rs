@@ -274,7 +274,7 @@ type PackageKey = (String, String, String, String, String, String);
 /// other hosts already reported: their IDs come from here instead of a query returning a row per
 /// package.
 #[derive(Default)]
-pub(crate) struct PackageIds(std::sync::Mutex<HashMap<(String, PackageKey), i64>>);
+pub(crate) struct PackageIds(std::sync::Mutex<HashMap<String, HashMap<PackageKey, i64>>>);
 
 /// Entries kept before the map starts over: a bound on memory (some 300 bytes each) that a fleet
 /// of hosts built from a few images never reaches.
@@ -288,15 +288,17 @@ impl Store {
         ecosystem: &str,
         packages: &[InstalledPackage],
     ) -> Result<HashMap<PackageKey, i64>, StoreError> {
+        let poisoned = || StoreError::Corrupt("package IDs poisoned".into());
         let mut known = HashMap::with_capacity(packages.len());
         let mut unknown = Vec::new();
         {
-            let ids = self.package_ids.0.lock().map_err(|_| StoreError::Corrupt("package IDs poisoned".into()))?;
+            let ids = self.package_ids.0.lock().map_err(|_| poisoned())?;
+            let of_ecosystem = ids.get(ecosystem);
             for package in packages {
-                let key = (ecosystem.to_owned(), package_key(package));
-                match ids.get(&key) {
+                let key = package_key(package);
+                match of_ecosystem.and_then(|ids| ids.get(&key)) {
                     Some(id) => {
-                        known.insert(key.1, *id);
+                        known.insert(key, *id);
                     }
                     None => unknown.push(package.name.as_str()),
                 }
@@ -307,12 +309,13 @@ impl Store {
         }
         let mut conn = self.pool.acquire().await?;
         let found = known_packages(&mut conn, ecosystem, unknown.into_iter()).await?;
-        let mut ids = self.package_ids.0.lock().map_err(|_| StoreError::Corrupt("package IDs poisoned".into()))?;
-        if ids.len() + found.len() > PACKAGE_IDS_KEPT {
+        let mut ids = self.package_ids.0.lock().map_err(|_| poisoned())?;
+        if ids.values().map(HashMap::len).sum::<usize>() + found.len() > PACKAGE_IDS_KEPT {
             ids.clear();
         }
+        let of_ecosystem = ids.entry(ecosystem.to_owned()).or_default();
         for (key, id) in found {
-            ids.insert((ecosystem.to_owned(), key.clone()), id);
+            of_ecosystem.insert(key.clone(), id);
             known.insert(key, id);
         }
         Ok(known)
