@@ -41,10 +41,16 @@ impl Backend {
 
     pub(crate) fn max_connections(self) -> u32 {
         match self {
-            // One writer at a time anyway; readers run beside it in WAL mode.
+            // Readers, beside the one writer connection (WAL mode lets them run while it writes).
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         }
+    }
+
+    /// Whether a pooled connection is pinged before it is handed out: a connection to a
+    /// database file cannot drop, and the ping is a round trip to SQLite's worker thread.
+    pub(crate) fn test_before_acquire(self) -> bool {
+        self == Backend::Postgres
     }
 
     pub(crate) async fn prepare_connection(self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {

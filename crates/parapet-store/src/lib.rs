@@ -60,10 +60,16 @@ pub struct Page<T> {
     pub per_page: u32,
 }
 
-/// The storage interface. Cheap to clone; all clones share one connection pool.
+/// The storage interface. Cheap to clone; all clones share its connection pools.
 #[derive(Clone)]
 pub struct Store {
+    /// For reads, and on PostgreSQL for writes too.
     pool: AnyPool,
+    /// For writes: on SQLite a pool of one connection, so that writers queue in process for
+    /// SQLite's single write lock instead of sleeping in its busy handler (it polls, at up to
+    /// 100 ms a try), and the writer's page cache is never invalidated by another connection's
+    /// commit. On PostgreSQL the same pool as `pool`.
+    writer: AnyPool,
     backend: Backend,
     /// Fleet package IDs by identity, as read from committed rows (see `fleet::check_in`).
     package_ids: std::sync::Arc<fleet::PackageIds>,
@@ -77,15 +83,21 @@ impl Store {
         let backend = Backend::from_url(url)?;
         sqlx::any::install_default_drivers();
         let url = backend.connect_url(url);
-        let pool = AnyPoolOptions::new()
-            .max_connections(backend.max_connections())
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _| Box::pin(async move { backend.prepare_connection(conn).await }))
-            .connect(&url)
-            .await
-            .map_err(|e| StoreError::Connect(redact_url(&url), e))?;
-        let store = Store { pool, backend, package_ids: Default::default() };
-        backend.migrate(&store.pool).await?;
+        let options = |connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(backend.test_before_acquire())
+                .after_connect(move |conn, _| Box::pin(async move { backend.prepare_connection(conn).await }))
+        };
+        let connect_error = |e| StoreError::Connect(redact_url(&url), e);
+        let pool = options(backend.max_connections()).connect(&url).await.map_err(connect_error)?;
+        let writer = match backend {
+            Backend::Sqlite => options(1).connect(&url).await.map_err(connect_error)?,
+            Backend::Postgres => pool.clone(),
+        };
+        let store = Store { pool, writer, backend, package_ids: Default::default() };
+        backend.migrate(&store.writer).await?;
         Ok(store)
     }
 
@@ -126,10 +138,11 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        self.backend.begin_write(&self.pool).await
+        self.backend.begin_write(&self.writer).await
     }
 }
 

@@ -278,7 +278,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query::<Any>("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query::<Any>("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.writer).await?;
         Ok(())
     }
 
@@ -373,7 +373,7 @@ impl Store {
             sqlx::query::<Any>("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
                 .bind(token.id)
                 .bind(to_ms(now))
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
             token.last_used_at = Some(now);
         }
@@ -411,7 +411,7 @@ impl Store {
             .bind(username)
             .bind(client)
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -436,7 +436,10 @@ impl Store {
     }
 
     pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query::<Any>("DELETE FROM login_failures WHERE username = $1").bind(username).execute(&self.pool).await?;
+        sqlx::query::<Any>("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -444,7 +447,7 @@ impl Store {
         sqlx::query::<Any>("INSERT INTO setup_tokens (token_hash, expires_at) VALUES ($1, $2)")
             .bind(token_hash)
             .bind(to_ms(expires_at))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -252,7 +252,7 @@ impl Store {
         let changed = sqlx::query::<Any>("UPDATE catalog_sources SET next_run_at = $1 WHERE name = $2")
             .bind(now_ms())
             .bind(name)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
         if changed == 0 { Err(StoreError::NotFound("source")) } else { Ok(()) }

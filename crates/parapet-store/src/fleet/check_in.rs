@@ -112,7 +112,7 @@ impl Store {
             .bind(write.host_id)
             .bind(&digest_of_facts)
             .bind(write.digest)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
             if updated == 1 {
@@ -183,8 +183,11 @@ impl Store {
             if old_facts_digest.as_deref() == Some(digest_of_facts.as_str()) { "unchanged" } else { "facts" };
         let mut wanted = Wanted::Nothing;
         let mut digest = stored_digest.clone();
+        let mut uncomputed = Vec::new();
         if let Some(packages) = write.inventory.filter(|_| !same_inventory) {
-            inventory_id = Some(store_inventory(&mut tx, write.ecosystem, write.digest, packages, known).await?);
+            let stored = store_inventory(&mut tx, write.ecosystem, write.digest, packages, known).await?;
+            inventory_id = Some(stored.id);
+            uncomputed = stored.uncomputed;
             digest = Some(write.digest.to_owned());
             outcome = "inventory";
         } else if !same_inventory {
@@ -236,26 +239,15 @@ impl Store {
         if old_inventory.is_some() && old_inventory != inventory_id {
             drop_if_unused(&mut tx, old_inventory).await?;
         }
-        let (packages, security_updates, uncomputed) = match inventory_id {
+        let (packages, security_updates) = match inventory_id {
             Some(id) => {
                 let row = sqlx::query::<Any>("SELECT packages, security_updates FROM fleet_inventories WHERE id = $1")
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
-                let uncomputed = if outcome == "inventory" {
-                    sqlx::query_scalar::<Any, i64>(
-                        "SELECT p.id FROM fleet_inventory_packages ip JOIN fleet_packages p ON p.id = ip.package_id \
-                         WHERE ip.inventory_id = $1 AND p.computed_tick IS NULL",
-                    )
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await?
-                } else {
-                    Vec::new()
-                };
-                (row.try_get("packages")?, row.try_get("security_updates")?, uncomputed)
+                (row.try_get("packages")?, row.try_get("security_updates")?)
             }
-            None => (0, 0, Vec::new()),
+            None => (0, 0),
         };
         let detail = (wanted == Wanted::FullInventory).then(|| "asked for the full inventory".to_owned());
         history(&mut tx, write.host_id, now, write.sequence, outcome, Some(packages), detail).await?;
@@ -370,6 +362,13 @@ async fn known_packages(
     Ok(ids)
 }
 
+/// An inventory a check-in stored or found stored.
+struct StoredInventory {
+    id: i64,
+    /// Its packages nobody has computed yet.
+    uncomputed: Vec<i64>,
+}
+
 /// The inventory with this package list, made when no host has it yet. `known` holds the IDs
 /// of the packages found stored before the transaction; the others are added here.
 async fn store_inventory(
@@ -378,7 +377,7 @@ async fn store_inventory(
     digest: &str,
     packages: &[InstalledPackage],
     mut known: HashMap<PackageKey, i64>,
-) -> Result<i64, StoreError> {
+) -> Result<StoredInventory, StoreError> {
     if let Some(id) =
         sqlx::query_scalar::<Any, i64>("SELECT id FROM fleet_inventories WHERE ecosystem = $1 AND digest = $2")
             .bind(ecosystem)
@@ -386,16 +385,10 @@ async fn store_inventory(
             .fetch_optional(&mut *conn)
             .await?
     {
-        return Ok(id);
+        let list: Vec<i64> =
+            super::package_lists::lists_of(conn, &[id]).await?.into_iter().flat_map(|(_, list)| list).collect();
+        return Ok(StoredInventory { id, uncomputed: uncomputed(conn, &list).await? });
     }
-    let inventory = sqlx::query_scalar::<Any, i64>(
-        "INSERT INTO fleet_inventories (ecosystem, digest, packages) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(ecosystem)
-    .bind(digest)
-    .bind(packages.len() as i64)
-    .fetch_one(&mut *conn)
-    .await?;
     let missing: Vec<&InstalledPackage> = packages.iter().filter(|p| !known.contains_key(&package_key(p))).collect();
     for chunk in missing.chunks(CHUNK) {
         let mut sql = String::from(
@@ -429,22 +422,27 @@ async fn store_inventory(
     }
     package_ids.sort_unstable();
     package_ids.dedup();
-    for chunk in package_ids.chunks(CHUNK * 2) {
-        let mut sql = String::from("INSERT INTO fleet_inventory_packages (inventory_id, package_id) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("($1, ${})", i + 2));
-        }
-        let mut query = sqlx::query::<Any>(&sql).bind(inventory);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    super::findings::refresh_inventories(conn, &[inventory]).await?;
-    Ok(inventory)
+    let inventory = sqlx::query_scalar::<Any, i64>(
+        "INSERT INTO fleet_inventories (ecosystem, digest, packages, package_ids) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(ecosystem)
+    .bind(digest)
+    .bind(packages.len() as i64)
+    .bind(super::package_lists::encode(&package_ids))
+    .fetch_one(&mut *conn)
+    .await?;
+    let lists = [(inventory, package_ids)];
+    super::findings::recount(conn, &lists, &mut Default::default()).await?;
+    Ok(StoredInventory { id: inventory, uncomputed: uncomputed(conn, &lists[0].1).await? })
+}
+
+/// The packages of this list nobody has computed yet.
+async fn uncomputed(conn: &mut AnyConnection, list: &[i64]) -> Result<Vec<i64>, StoreError> {
+    // Few packages are ever uncomputed, and an index has them.
+    let pending = sqlx::query_scalar::<Any, i64>("SELECT id FROM fleet_packages WHERE computed_tick IS NULL")
+        .fetch_all(conn)
+        .await?;
+    Ok(pending.into_iter().filter(|id| list.binary_search(id).is_ok()).collect())
 }
 
 /// Removes an inventory no host has any more.

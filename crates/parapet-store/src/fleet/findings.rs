@@ -2,13 +2,14 @@
 //! packages a catalog change touches, the lease of the server that brings them up to date, and
 //! the exposure samples written as the numbers change.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use parapet_catalog::Advisory;
 use parapet_model::{InstalledPackage, PackageManager};
 use sqlx::{Any, AnyConnection, Row};
 
 use super::PackageFinding;
+use super::package_lists::{self, Contribution};
 use crate::{Store, StoreError, now_ms, placeholders};
 
 /// A distinct package to compute, as the check-in reported it.
@@ -119,8 +120,11 @@ impl Store {
         let mut computed: Vec<&ComputedPackage> = computed.iter().collect();
         computed.sort_unstable_by_key(|package| package.id);
         let mut tx = self.write_tx().await?;
+        let all: Vec<i64> = computed.iter().map(|package| package.id).collect();
+        let before = package_lists::contributions(&mut tx, &all).await?;
         let mut touched: BTreeSet<String> = BTreeSet::new();
-        let mut ids: Vec<i64> = Vec::with_capacity(computed.len());
+        // Packages whose counts changed: only the inventories holding them need a recount.
+        let mut recount: HashSet<i64> = HashSet::new();
         for package in computed {
             let findings = serde_json::to_string(&package.findings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             // A computation at an older tick than the stored one lost a race: keep the newer.
@@ -142,7 +146,15 @@ impl Store {
             if updated == 0 {
                 continue;
             }
-            ids.push(package.id);
+            let after = Contribution::of(
+                package.update_version.as_deref(),
+                package.classification.as_deref(),
+                package.unfixed,
+                package.severity_rank,
+            );
+            if before.get(&package.id).cloned().unwrap_or_default() != after {
+                recount.insert(package.id);
+            }
             touched.extend(
                 sqlx::query_scalar::<Any, String>(
                     "SELECT advisory FROM fleet_package_advisories WHERE package_id = $1",
@@ -176,20 +188,7 @@ impl Store {
             }
             touched.extend(package.advisories.iter().map(|(id, _)| id.clone()));
         }
-        let mut inventories = Vec::new();
-        for chunk in ids.chunks(CHUNK) {
-            let sql = format!(
-                "SELECT DISTINCT inventory_id FROM fleet_inventory_packages WHERE package_id IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query_scalar::<Any, i64>(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            inventories.extend(query.fetch_all(&mut *tx).await?);
-        }
-        inventories.sort_unstable();
-        inventories.dedup();
+        let inventories: Vec<i64> = package_lists::inventories_holding(&mut tx, &recount).await?.into_keys().collect();
         refresh_inventories(&mut tx, &inventories).await?;
         let touched: Vec<String> = touched.into_iter().collect();
         sample_exposure(&mut tx, &touched).await?;
@@ -229,7 +228,7 @@ impl Store {
         )
         .bind(tick)
         .bind(owner)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         Ok(done > 0)
@@ -308,67 +307,105 @@ impl Store {
 
 /// Recounts what each inventory needs from its packages' computed findings.
 pub(super) async fn refresh_inventories(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), StoreError> {
+    let mut known = Known::default();
     for chunk in ids.chunks(CHUNK) {
-        // One pass over the inventories' packages for all four counts. An inventory's package
-        // list never changes, so one without packages keeps its zeros and is not listed.
-        let sql = format!(
-            "SELECT ip.inventory_id, \
-             CAST(SUM(CASE WHEN p.update_version IS NOT NULL AND p.classification <> 'bugfix' THEN 1 ELSE 0 END) AS BIGINT) \
-               AS security_updates, \
-             CAST(SUM(CASE WHEN p.update_version IS NOT NULL AND p.classification = 'bugfix' THEN 1 ELSE 0 END) AS BIGINT) \
-               AS other_updates, \
-             CAST(SUM(p.unfixed) AS BIGINT) AS vulnerabilities, CAST(MAX(p.severity_rank) AS BIGINT) AS severity_rank \
-             FROM fleet_inventory_packages ip JOIN fleet_packages p ON p.id = ip.package_id \
-             WHERE ip.inventory_id IN ({}) GROUP BY ip.inventory_id",
-            placeholders(1, chunk.len())
-        );
-        let mut query = sqlx::query::<Any>(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            let counts: [i64; 4] = [
-                row.try_get("security_updates")?,
-                row.try_get("other_updates")?,
-                row.try_get("vulnerabilities")?,
-                row.try_get("severity_rank")?,
-            ];
-            sqlx::query::<Any>(
-                "UPDATE fleet_inventories SET security_updates = $1, other_updates = $2, vulnerabilities = $3, \
-                 severity_rank = $4 WHERE id = $5 AND (security_updates <> $1 OR other_updates <> $2 \
-                 OR vulnerabilities <> $3 OR severity_rank <> $4)",
-            )
-            .bind(counts[0])
-            .bind(counts[1])
-            .bind(counts[2])
-            .bind(counts[3])
-            .bind(row.try_get::<i64, _>("inventory_id")?)
-            .execute(&mut *conn)
-            .await?;
-        }
+        let lists = package_lists::lists_of(conn, chunk).await?;
+        recount(conn, &lists, &mut known).await?;
     }
     Ok(())
 }
 
-/// Counts the hosts each advisory affects now and writes a sample where the count changed.
-async fn sample_exposure(conn: &mut AnyConnection, advisories: &[String]) -> Result<(), StoreError> {
-    let now = now_ms();
+/// The contributions of the packages read so far in one recount, and which packages were read.
+#[derive(Default)]
+pub(super) struct Known {
+    read: HashSet<i64>,
+    contributions: HashMap<i64, Contribution>,
+}
+
+/// Writes the counts of these inventories (ID and package list) where they changed.
+pub(super) async fn recount(
+    conn: &mut AnyConnection,
+    lists: &[(i64, Vec<i64>)],
+    known: &mut Known,
+) -> Result<(), StoreError> {
+    let mut unread: Vec<i64> =
+        lists.iter().flat_map(|(_, list)| list.iter().copied()).filter(|id| !known.read.contains(id)).collect();
+    unread.sort_unstable();
+    unread.dedup();
+    known.contributions.extend(package_lists::contributions(conn, &unread).await?);
+    known.read.extend(unread);
+    for (inventory, list) in lists {
+        let mut sum = Contribution::default();
+        for package in list.iter().filter_map(|id| known.contributions.get(id)) {
+            sum.security_updates += package.security_updates;
+            sum.other_updates += package.other_updates;
+            sum.vulnerabilities += package.vulnerabilities;
+            sum.severity_rank = sum.severity_rank.max(package.severity_rank);
+        }
+        sqlx::query::<Any>(
+            "UPDATE fleet_inventories SET security_updates = $1, other_updates = $2, vulnerabilities = $3, \
+             severity_rank = $4 WHERE id = $5 AND (security_updates <> $1 OR other_updates <> $2 \
+             OR vulnerabilities <> $3 OR severity_rank <> $4)",
+        )
+        .bind(sum.security_updates)
+        .bind(sum.other_updates)
+        .bind(sum.vulnerabilities)
+        .bind(sum.severity_rank)
+        .bind(*inventory)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// How many active hosts each of these advisories affects now; those affecting none are left out.
+pub(super) async fn exposure_counts(
+    conn: &mut AnyConnection,
+    advisories: &[String],
+) -> Result<BTreeMap<String, i64>, StoreError> {
+    let mut packages_of: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for chunk in advisories.chunks(CHUNK) {
-        let list = placeholders(1, chunk.len());
         let sql = format!(
-            "SELECT pa.advisory, COUNT(DISTINCT h.id) AS hosts FROM fleet_package_advisories pa \
-             JOIN fleet_inventory_packages ip ON ip.package_id = pa.package_id \
-             JOIN fleet_hosts h ON h.inventory_id = ip.inventory_id AND h.revoked_at IS NULL \
-             WHERE pa.advisory IN ({list}) GROUP BY pa.advisory"
+            "SELECT advisory, package_id FROM fleet_package_advisories WHERE advisory IN ({})",
+            placeholders(1, chunk.len())
         );
         let mut query = sqlx::query::<Any>(&sql);
         for advisory in chunk {
             query = query.bind(advisory.as_str());
         }
-        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         for row in query.fetch_all(&mut *conn).await? {
-            counts.insert(row.try_get("advisory")?, row.try_get("hosts")?);
+            packages_of.entry(row.try_get("advisory")?).or_default().push(row.try_get("package_id")?);
         }
+    }
+    let packages: HashSet<i64> = packages_of.values().flatten().copied().collect();
+    let holding = package_lists::inventories_holding(conn, &packages).await?;
+    let mut inventories_of: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (inventory, held) in &holding {
+        for package in held {
+            inventories_of.entry(*package).or_default().push(*inventory);
+        }
+    }
+    let hosts = package_lists::host_counts(conn, holding.keys().copied()).await?;
+    let mut counts = BTreeMap::new();
+    for (advisory, packages) in packages_of {
+        // A host has one inventory: the hosts an advisory affects are those of the distinct
+        // inventories holding one of its packages.
+        let inventories: HashSet<i64> =
+            packages.iter().filter_map(|p| inventories_of.get(p)).flatten().copied().collect();
+        let count: i64 = inventories.iter().filter_map(|i| hosts.get(i)).sum();
+        if count > 0 {
+            counts.insert(advisory, count);
+        }
+    }
+    Ok(counts)
+}
+
+/// Counts the hosts each advisory affects now and writes a sample where the count changed.
+async fn sample_exposure(conn: &mut AnyConnection, advisories: &[String]) -> Result<(), StoreError> {
+    let now = now_ms();
+    let counts = exposure_counts(conn, advisories).await?;
+    for chunk in advisories.chunks(CHUNK) {
+        let list = placeholders(1, chunk.len());
         let sql = format!("SELECT advisory, hosts FROM fleet_exposure_first WHERE advisory IN ({list})");
         let mut query = sqlx::query::<Any>(&sql);
         for advisory in chunk {

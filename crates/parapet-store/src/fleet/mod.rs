@@ -1,20 +1,23 @@
 //! The fleet: enrollment secrets, hosts and their check-ins, groups, and what every host still
 //! needs.
 //!
-//! A host's inventory is stored once per distinct package list (`fleet_inventories`) and each
-//! package once per distinct version (`fleet_packages`). What the catalog says about a package
-//! (its update, its vulnerabilities) is computed by the server, which owns the matching, and
-//! written back here; a host's needs are the join of its inventory with those results. A catalog
-//! change therefore costs one computation per distinct package it touches, however many hosts
-//! have it.
+//! A host's inventory is stored once per distinct package list (`fleet_inventories`, the list
+//! one column of the row: see `package_lists`) and each package once per distinct version
+//! (`fleet_packages`). What the catalog says about a package (its update, its vulnerabilities)
+//! is computed by the server, which owns the matching, and written back here; each inventory
+//! keeps the sums of its packages' results. A catalog change therefore costs one computation per
+//! distinct package it touches, however many hosts have it, and a recount of the inventories
+//! holding the packages whose results changed.
 //!
 //! By concern: `enroll` (secrets, enrollment, groups), `check_in` (what an agent writes),
-//! `findings` (the computed results, the catalog changes to recompute, exposure) and `reports`
+//! `findings` (the computed results, the catalog changes to recompute, exposure), `package_lists`
+//! (an inventory's packages, and which inventories hold a package) and `reports`
 //! (what the console and the API read).
 
 mod check_in;
 mod enroll;
 mod findings;
+mod package_lists;
 mod reports;
 
 use parapet_model::{HostFacts, Severity, Tag};

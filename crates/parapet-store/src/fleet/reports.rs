@@ -1,14 +1,14 @@
 //! What the console and the API read about the fleet: hosts, their needs and history, status
 //! reports per advisory and per update, and exposure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use parapet_model::{HostFacts, Severity, Tag};
 use serde::Serialize;
-use sqlx::{Any, Row};
+use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
-use super::{PackageFinding, tags_of};
+use super::{PackageFinding, package_lists, tags_of};
 use crate::{Arg, Binds, Page, Store, StoreError, from_ms, like_pattern, now_ms, placeholders};
 
 /// Which hosts to list.
@@ -304,16 +304,33 @@ impl Store {
 
     /// A host's installed packages, by name, with what each needs.
     pub async fn host_packages(&self, id: &str) -> Result<Vec<HostPackage>, StoreError> {
-        let rows = sqlx::query::<Any>(
-            "SELECT p.manager, p.name, p.version, p.arch, p.source, p.update_version, p.classification, \
-             p.severity_rank, p.findings, p.computed_tick FROM fleet_hosts h \
-             JOIN fleet_inventory_packages ip ON ip.inventory_id = h.inventory_id \
-             JOIN fleet_packages p ON p.id = ip.package_id WHERE h.id = $1 ORDER BY p.name, p.arch",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
+        let mut conn = self.pool.acquire().await?;
+        let inventory = sqlx::query_scalar::<Any, Option<i64>>("SELECT inventory_id FROM fleet_hosts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+        let ids: Vec<i64> = match inventory {
+            Some(inventory) => {
+                package_lists::lists_of(&mut conn, &[inventory]).await?.into_iter().flat_map(|(_, l)| l).collect()
+            }
+            None => Vec::new(),
+        };
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(200) {
+            let sql = format!(
+                "SELECT manager, name, version, arch, source, update_version, classification, severity_rank, findings, \
+                 computed_tick FROM fleet_packages WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query::<Any>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            rows.extend(query.fetch_all(&mut *conn).await?);
+        }
+        let mut packages = rows
+            .iter()
             .map(|row| {
                 let source: String = row.try_get("source")?;
                 let findings: String = row.try_get("findings")?;
@@ -331,7 +348,9 @@ impl Store {
                     computed: row.try_get::<Option<i64>, _>("computed_tick")?.is_some(),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        packages.sort_by(|a, b| (&a.name, &a.arch).cmp(&(&b.name, &b.arch)));
+        Ok(packages)
     }
 
     /// A host's check-in history, newest first.
@@ -386,66 +405,68 @@ impl Store {
 
     /// Which hosts `advisory` (an ID or an alias) affects now, and its exposure over time.
     pub async fn exposure(&self, advisory: &str, host_limit: u32) -> Result<Exposure, StoreError> {
+        let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query::<Any>(
-            "SELECT h.id, h.hostname, p.name, p.version, p.update_version, pa.fixed_by_update \
-             FROM fleet_package_advisories pa JOIN fleet_packages p ON p.id = pa.package_id \
-             JOIN fleet_inventory_packages ip ON ip.package_id = p.id \
-             JOIN fleet_hosts h ON h.inventory_id = ip.inventory_id AND h.revoked_at IS NULL \
-             WHERE pa.advisory = $1 ORDER BY h.hostname, h.id, p.name",
+            "SELECT p.id, p.name, p.version, p.update_version, pa.fixed_by_update \
+             FROM fleet_package_advisories pa JOIN fleet_packages p ON p.id = pa.package_id WHERE pa.advisory = $1",
         )
         .bind(advisory)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await?;
-        let mut ids = BTreeSet::new();
-        let mut hosts = Vec::new();
+        // The affected packages, as a row of the report without its host.
+        let mut affected: HashMap<i64, ExposedHost> = HashMap::new();
         for row in &rows {
-            let id: String = row.try_get("id")?;
-            ids.insert(id.clone());
-            if hosts.len() < host_limit as usize {
-                let fixed = row.try_get::<i64, _>("fixed_by_update")? != 0;
-                hosts.push(ExposedHost {
-                    id,
-                    hostname: row.try_get("hostname")?,
+            let fixed = row.try_get::<i64, _>("fixed_by_update")? != 0;
+            affected.insert(
+                row.try_get("id")?,
+                ExposedHost {
+                    id: String::new(),
+                    hostname: String::new(),
                     package: row.try_get("name")?,
                     installed: row.try_get("version")?,
                     update_version: if fixed { row.try_get("update_version")? } else { None },
-                });
+                },
+            );
+        }
+        let holding =
+            package_lists::inventories_holding(&mut conn, &affected.keys().copied().collect::<HashSet<_>>()).await?;
+        let mut hosts: Vec<ExposedHost> = Vec::new();
+        for (host, hostname, inventory) in package_lists::hosts_of(&mut conn, holding.keys().copied()).await? {
+            for package in holding.get(&inventory).into_iter().flatten().filter_map(|id| affected.get(id)) {
+                hosts.push(ExposedHost { id: host.clone(), hostname: hostname.clone(), ..package.clone() });
             }
         }
+        hosts.sort_by(|a, b| (&a.hostname, &a.id, &a.package).cmp(&(&b.hostname, &b.id, &b.package)));
+        let hosts_now = hosts.iter().map(|h| &h.id).collect::<BTreeSet<_>>().len() as i64;
+        hosts.truncate(host_limit as usize);
         let first =
             sqlx::query_scalar::<Any, i64>("SELECT first_seen_at FROM fleet_exposure_first WHERE advisory = $1")
                 .bind(advisory)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *conn)
                 .await?;
         let samples = sqlx::query::<Any>("SELECT at, hosts FROM fleet_exposure WHERE advisory = $1 ORDER BY at")
             .bind(advisory)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(|row| Ok(ExposureSample { at: from_ms(row.try_get("at")?), hosts: row.try_get("hosts")? }))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Exposure {
-            advisory: advisory.to_owned(),
-            hosts_now: ids.len() as i64,
-            first_seen_at: first.map(from_ms),
-            samples,
-            hosts,
-        })
+        Ok(Exposure { advisory: advisory.to_owned(), hosts_now, first_seen_at: first.map(from_ms), samples, hosts })
     }
 
     /// The status report of an advisory: per group, hosts it affects, hosts that have one of
     /// `packages` (binary or source names) without being affected, and the rest.
     pub async fn advisory_status(&self, advisory: &str, packages: &[String]) -> Result<AdvisoryStatus, StoreError> {
-        let needed: BTreeSet<String> = sqlx::query_scalar::<Any, String>(
-            "SELECT DISTINCT h.id FROM fleet_package_advisories pa \
-             JOIN fleet_inventory_packages ip ON ip.package_id = pa.package_id \
-             JOIN fleet_hosts h ON h.inventory_id = ip.inventory_id AND h.revoked_at IS NULL WHERE pa.advisory = $1",
-        )
-        .bind(advisory)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .collect();
+        let mut conn = self.pool.acquire().await?;
+        let affected: HashSet<i64> =
+            sqlx::query_scalar::<Any, i64>("SELECT package_id FROM fleet_package_advisories WHERE advisory = $1")
+                .bind(advisory)
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .collect();
+        let needed = hosts_holding(&mut conn, &affected).await?;
+        drop(conn);
         let having = self.hosts_with_packages(packages, false).await?;
         self.status_by_group(&needed, &having).await
     }
@@ -464,22 +485,19 @@ impl Store {
         names: &[String],
         needing_update: bool,
     ) -> Result<BTreeSet<String>, StoreError> {
-        let mut out = BTreeSet::new();
+        let mut conn = self.pool.acquire().await?;
+        let mut packages = HashSet::new();
         for chunk in names.chunks(200) {
             let list = placeholders(1, chunk.len());
-            let need = if needing_update { " AND p.update_version IS NOT NULL" } else { "" };
-            let sql = format!(
-                "SELECT DISTINCT h.id FROM fleet_packages p JOIN fleet_inventory_packages ip ON ip.package_id = p.id \
-                 JOIN fleet_hosts h ON h.inventory_id = ip.inventory_id AND h.revoked_at IS NULL \
-                 WHERE (p.name IN ({list}) OR p.source IN ({list})){need}"
-            );
-            let mut query = sqlx::query_scalar::<Any, String>(&sql);
+            let need = if needing_update { " AND update_version IS NOT NULL" } else { "" };
+            let sql = format!("SELECT id FROM fleet_packages WHERE (name IN ({list}) OR source IN ({list})){need}");
+            let mut query = sqlx::query_scalar::<Any, i64>(&sql);
             for name in chunk {
                 query = query.bind(name.as_str());
             }
-            out.extend(query.fetch_all(&self.pool).await?);
+            packages.extend(query.fetch_all(&mut *conn).await?);
         }
-        Ok(out)
+        hosts_holding(&mut conn, &packages).await
     }
 
     async fn status_by_group(
@@ -528,4 +546,10 @@ impl Store {
         out.push(count("Unassigned", &mut hosts.iter().filter(|id| !assigned.contains(id))));
         Ok(AdvisoryStatus { groups: out })
     }
+}
+
+/// The active hosts whose inventory holds one of these packages.
+async fn hosts_holding(conn: &mut AnyConnection, packages: &HashSet<i64>) -> Result<BTreeSet<String>, StoreError> {
+    let holding = package_lists::inventories_holding(conn, packages).await?;
+    Ok(package_lists::hosts_of(conn, holding.into_keys()).await?.into_iter().map(|(id, _, _)| id).collect())
 }

@@ -231,3 +231,55 @@ async fn concurrent_saves_of_the_same_packages(store: TestStore) {
 }
 
 on_both!(concurrent_saves_of_the_same_packages);
+
+/// A database whose inventories were stored a row per package (before migration 0012) keeps
+/// them: each inventory's packages become its list, the host's packages read the same.
+async fn package_rows_become_lists(url: &str) {
+    let folder = match parapet_store::Backend::from_url(url).unwrap() {
+        parapet_store::Backend::Sqlite => "sqlite",
+        parapet_store::Backend::Postgres => "postgres",
+    };
+    let before = tempfile::tempdir().unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder);
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "0012" {
+            std::fs::copy(&path, before.path().join(name)).unwrap();
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.unwrap();
+    sqlx::migrate::Migrator::new(before.path()).await.unwrap().run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO fleet_packages (id, ecosystem, manager, name, version, arch, source, source_version) VALUES \
+         (3, 'Debian:12', 'dpkg', 'zlib1g', '1.2', 'amd64', '', ''), \
+         (12, 'Debian:12', 'dpkg', 'bash', '5.2', 'amd64', '', ''), \
+         (7, 'Debian:12', 'dpkg', 'curl', '7.88', 'amd64', '', '')",
+        "INSERT INTO fleet_inventories (id, ecosystem, digest, packages) VALUES (1, 'Debian:12', 'd1', 3), (2, 'Debian:12', 'd2', 0)",
+        "INSERT INTO fleet_inventory_packages (inventory_id, package_id) VALUES (1, 12), (1, 3), (1, 7)",
+        "INSERT INTO fleet_hosts (id, hostname, tags, credential_hash, credential_rotated_at, enrolled_at, inventory_id, \
+         inventory_digest) VALUES ('h_old', 'old', '[]', 'c1', 0, 0, 1, 'd1'), ('h_empty', 'empty', '[]', 'c2', 0, 0, 2, 'd2')",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let store = parapet_store::Store::open(url).await.unwrap();
+    let names: Vec<String> = store.host_packages("h_old").await.unwrap().into_iter().map(|p| p.name).collect();
+    assert_eq!(names, ["bash", "curl", "zlib1g"]);
+    assert!(store.host_packages("h_empty").await.unwrap().is_empty());
+    assert!(!store.schema().await.unwrap().contains_key("fleet_inventory_packages"));
+}
+
+#[tokio::test]
+async fn package_rows_become_lists_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    package_rows_become_lists(&format!("{}?mode=rwc", parapet_store::Store::sqlite_url(dir.path()))).await;
+}
+
+#[tokio::test]
+async fn package_rows_become_lists_on_postgres() {
+    let (admin, url) = crate::postgres_urls();
+    crate::create_database(&admin, url.rsplit('/').next().unwrap()).await;
+    package_rows_become_lists(&url).await;
+}

@@ -37,17 +37,25 @@ pub async fn sqlite() -> TestStore {
 }
 
 pub async fn postgres() -> TestStore {
+    let (admin_url, url) = postgres_urls();
+    create_database(&admin_url, url.rsplit('/').next().expect("a database name")).await;
+    let store = Store::open(&url).await.unwrap();
+    TestStore { store, _dir: None }
+}
+
+/// The URL of the server's `postgres` database, and that of a new database's (not made yet).
+pub fn postgres_urls() -> (String, String) {
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| {
             panic!("{name} is not set: the PostgreSQL half of the storage suite needs a server; run scripts/test.sh, which starts one with pg_virtualenv")
         })
     };
     let (host, port, user, password) = (var("PGHOST"), var("PGPORT"), var("PGUSER"), var("PGPASSWORD"));
-    let admin_url = format!("postgres://{user}:{password}@{host}:{port}/postgres");
     let name = format!("parapet_test_{}", uuid::Uuid::new_v4().simple());
-    create_database(&admin_url, &name).await;
-    let store = Store::open(&format!("postgres://{user}:{password}@{host}:{port}/{name}")).await.unwrap();
-    TestStore { store, _dir: None }
+    (
+        format!("postgres://{user}:{password}@{host}:{port}/postgres"),
+        format!("postgres://{user}:{password}@{host}:{port}/{name}"),
+    )
 }
 
 /// Runs `check` against each backend.
