@@ -37,7 +37,8 @@ pub use error::StoreError;
 pub use fleet::{
     AdvisoryStatus, AgentHost, CheckInOutcome, CheckInRecord, CheckInWrite, ComputedPackage, Enrollment,
     EnrollmentSecret, ExposedHost, Exposure, ExposureSample, FleetLease, Group, GroupStatus, HostDetail, HostPackage,
-    HostQuery, HostSummary, NewEnrollmentSecret, NewGroup, NewHost, PackageFinding, PackageToCompute,
+    HostQuery, HostSummary, NewEnrollmentSecret, NewGroup, NewHost, PackageFinding, PackageToCompute, PlainAccepted,
+    PlainCheckIn,
 };
 pub use outbox::{
     Attempt, ClaimedDelivery, DeliveryCounts, DeliveryRecord, Endpoint, EndpointFilters, OutboxEntry, OutboxMessage,

@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parapet_model::{CheckIn, CheckInAnswer, Enroll, Enrolled, Wanted};
 use parapet_scan::collect::{self, OsRelease};
-use parapet_store::{AgentHost, CheckInOutcome, CheckInWrite, Enrollment, NewHost};
+use parapet_store::{AgentHost, CheckInOutcome, CheckInWrite, Enrollment, NewHost, PlainCheckIn};
 
 use super::{CREDENTIAL_PREFIX, compute};
 use crate::auth::{digest, new_secret};
@@ -36,10 +36,34 @@ fn refused(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
 }
 
+impl AgentCaller {
+    async fn of(state: &AppState, credential: &Credential) -> Result<AgentCaller, ApiError> {
+        let host =
+            state.store.agent_host(&credential.hash).await?.ok_or_else(|| {
+                refused("the host credential is unknown or the host is revoked; enroll the host again")
+            })?;
+        Ok(AgentCaller { host })
+    }
+}
+
 impl FromRequestParts<AppState> for AgentCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<AgentCaller, ApiError> {
+        let credential = Credential::from_request_parts(parts, state).await?;
+        AgentCaller::of(state, &credential).await
+    }
+}
+
+/// The host credential an agent request carries, not yet looked up: its hash.
+pub struct Credential {
+    hash: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Credential {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Credential, ApiError> {
         let credential = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -48,11 +72,7 @@ impl FromRequestParts<AppState> for AgentCaller {
             .map(str::trim)
             .filter(|c| c.starts_with(CREDENTIAL_PREFIX))
             .ok_or_else(|| refused("agent requests carry the host credential: \"Authorization: Bearer pph_…\""))?;
-        let host =
-            state.store.agent_host(&digest(credential)).await?.ok_or_else(|| {
-                refused("the host credential is unknown or the host is revoked; enroll the host again")
-            })?;
-        Ok(AgentCaller { host })
+        Ok(Credential { hash: digest(credential) })
     }
 }
 
@@ -80,16 +100,46 @@ async fn enroll(State(state): State<AppState>, Json(request): Json<Enroll>) -> A
 
 async fn check_in(
     State(state): State<AppState>,
-    agent: AgentCaller,
-    Json(report): Json<CheckIn>,
+    credential: Credential,
+    report: Result<Json<CheckIn>, ApiError>,
 ) -> ApiResult<Response> {
-    report.validate()?;
-    if let Some(packages) = &report.inventory
-        && collect::inventory_digest(packages) != report.inventory_digest
+    let report = report.and_then(|Json(report)| {
+        report.validate()?;
+        if let Some(packages) = &report.inventory
+            && collect::inventory_digest(packages) != report.inventory_digest
+        {
+            return Err(ApiError::invalid("inventory_digest", "is not the digest of the inventory sent"));
+        }
+        let sequence = i64::try_from(report.sequence).map_err(|_| ApiError::invalid("sequence", "is too large"))?;
+        Ok((report, sequence))
+    });
+    let rotation_ms = state.settings.fleet.credential_rotation_days.saturating_mul(86_400_000) as i64;
+    // Most check-ins change nothing: one statement takes them, proving the credential as it
+    // goes, and anything more (or a refusal) falls through to the full path.
+    if let Ok((report, sequence)) = &report
+        && report.inventory.is_none()
     {
-        return Err(ApiError::invalid("inventory_digest", "is not the digest of the inventory sent"));
+        let plain = PlainCheckIn {
+            credential_hash: &credential.hash,
+            sequence: *sequence,
+            facts: &report.facts,
+            digest: &report.inventory_digest,
+            rotated_after: state.clock.now() - time::Duration::milliseconds(rotation_ms),
+        };
+        if let Some(accepted) = state.store.plain_check_in(&plain).await? {
+            return Ok(axum::Json(CheckInAnswer {
+                wanted: Wanted::Nothing,
+                credential: None,
+                interval_seconds: state.settings.fleet.check_in_seconds,
+                packages: accepted.packages.max(0) as u64,
+                security_updates: accepted.security_updates.max(0) as u64,
+            })
+            .into_response());
+        }
     }
-    let sequence = i64::try_from(report.sequence).map_err(|_| ApiError::invalid("sequence", "is too large"))?;
+    // The credential is checked before the report is judged: a stranger learns nothing of it.
+    let agent = AgentCaller::of(&state, &credential).await?;
+    let (report, sequence) = report?;
     let os = OsRelease {
         id: report.facts.os.clone(),
         version_id: report.facts.os_version.clone(),
@@ -97,7 +147,6 @@ async fn check_in(
         pretty_name: String::new(),
     };
     let ecosystem = os.ecosystem().unwrap_or_default();
-    let rotation_ms = state.settings.fleet.credential_rotation_days.saturating_mul(86_400_000) as i64;
     let age_ms = (state.clock.now() - agent.host.credential_rotated_at).whole_milliseconds() as i64;
     // An agent still on the previous credential never got the current one: give it a new one.
     let new_credential =
@@ -132,14 +181,6 @@ async fn check_in(
             };
             Ok(axum::Json(answer).into_response())
         }
-        CheckInOutcome::Unchanged => Ok(axum::Json(CheckInAnswer {
-            wanted: Wanted::Nothing,
-            credential: None,
-            interval_seconds: state.settings.fleet.check_in_seconds,
-            packages: agent.host.packages.max(0) as u64,
-            security_updates: agent.host.security_updates.max(0) as u64,
-        })
-        .into_response()),
         CheckInOutcome::Replayed { last } => {
             tracing::warn!(host = %agent.host.id, sequence, last, "check-in replayed: the credential may be cloned");
             Err(ApiError::new(

@@ -7,7 +7,7 @@ use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
 use super::{enroll::apply_rules, facts_digest, facts_json, tags_json};
-use crate::{Store, StoreError, from_ms, now_ms, placeholders};
+use crate::{Store, StoreError, from_ms, now_ms, placeholders, to_ms};
 
 /// An enrolled, unrevoked host, found by its credential.
 #[derive(Debug, Clone)]
@@ -15,9 +15,6 @@ pub struct AgentHost {
     pub id: String,
     pub sequence: i64,
     pub inventory_digest: Option<String>,
-    /// Its inventory's package count and the security updates it needs, as last computed.
-    pub packages: i64,
-    pub security_updates: i64,
     pub credential_rotated_at: OffsetDateTime,
     /// The agent proved itself with the credential from before the last rotation: it never got
     /// the new one.
@@ -41,6 +38,26 @@ pub struct CheckInWrite<'a> {
     pub via_previous: bool,
 }
 
+/// A check-in that, if the host's row agrees, changes nothing but the time, the sequence and the
+/// uptime: the most common by far, written in one statement that proves the credential too.
+#[derive(Debug, Clone)]
+pub struct PlainCheckIn<'a> {
+    pub credential_hash: &'a str,
+    pub sequence: i64,
+    pub facts: &'a HostFacts,
+    pub digest: &'a str,
+    /// A credential rotated at or before this is due a new one, which only the full path gives.
+    pub rotated_after: OffsetDateTime,
+}
+
+/// A plain check-in taken: the host, and its counts as last computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainAccepted {
+    pub host_id: String,
+    pub packages: i64,
+    pub security_updates: i64,
+}
+
 /// What a check-in came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckInOutcome {
@@ -53,9 +70,6 @@ pub enum CheckInOutcome {
         packages: i64,
         security_updates: i64,
     },
-    /// Nothing but the time, the sequence and the uptime changed: the host's row took them in
-    /// one guarded statement, and the host's counts are those read with its credential.
-    Unchanged,
     /// The sequence number was not above the last accepted one: a replay, or a second machine
     /// with the same credential. The host is flagged; nothing else is written.
     Replayed { last: i64 },
@@ -70,10 +84,8 @@ impl Store {
     /// The host a credential belongs to, unless it is revoked.
     pub async fn agent_host(&self, credential_hash: &str) -> Result<Option<AgentHost>, StoreError> {
         let row = sqlx::query::<Any>(
-            "SELECT h.id, h.sequence, h.inventory_digest, h.credential_rotated_at, h.credential_hash, \
-             COALESCE(i.packages, 0) AS packages, COALESCE(i.security_updates, 0) AS security_updates \
-             FROM fleet_hosts h LEFT JOIN fleet_inventories i ON i.id = h.inventory_id \
-             WHERE (h.credential_hash = $1 OR h.previous_credential_hash = $1) AND h.revoked_at IS NULL",
+            "SELECT id, sequence, inventory_digest, credential_rotated_at, credential_hash FROM fleet_hosts \
+             WHERE (credential_hash = $1 OR previous_credential_hash = $1) AND revoked_at IS NULL",
         )
         .bind(credential_hash)
         .fetch_optional(&self.pool)
@@ -83,10 +95,41 @@ impl Store {
                 id: row.try_get("id")?,
                 sequence: row.try_get("sequence")?,
                 inventory_digest: row.try_get("inventory_digest")?,
-                packages: row.try_get("packages")?,
-                security_updates: row.try_get("security_updates")?,
                 credential_rotated_at: from_ms(row.try_get("credential_rotated_at")?),
                 via_previous: row.try_get::<String, _>("credential_hash")? != credential_hash,
+            })
+        })
+        .transpose()
+    }
+
+    /// Takes a plain check-in (see [`PlainCheckIn`]) in one guarded statement, unless anything
+    /// would make it more: an unknown or revoked credential, the previous credential, a
+    /// rotation due, a sequence not above the last, other facts or another inventory. Then
+    /// nothing is written and the caller takes the full path ([`Store::agent_host`],
+    /// [`Store::record_check_in`]).
+    pub async fn plain_check_in(&self, check_in: &PlainCheckIn<'_>) -> Result<Option<PlainAccepted>, StoreError> {
+        let row = sqlx::query::<Any>(
+            "UPDATE fleet_hosts SET sequence = $1, last_seen_at = $2, facts = $3 \
+             WHERE credential_hash = $4 AND sequence < $1 AND revoked_at IS NULL AND facts_digest = $5 \
+             AND inventory_digest = $6 AND inventory_id IS NOT NULL AND previous_credential_hash IS NULL \
+             AND credential_rotated_at > $7 \
+             RETURNING id, (SELECT i.packages FROM fleet_inventories i WHERE i.id = inventory_id) AS packages, \
+             (SELECT i.security_updates FROM fleet_inventories i WHERE i.id = inventory_id) AS security_updates",
+        )
+        .bind(check_in.sequence)
+        .bind(now_ms())
+        .bind(facts_json(check_in.facts)?)
+        .bind(check_in.credential_hash)
+        .bind(facts_digest(check_in.facts)?)
+        .bind(check_in.digest)
+        .bind(to_ms(check_in.rotated_after))
+        .fetch_optional(&self.writer)
+        .await?;
+        row.map(|row| {
+            Ok(PlainAccepted {
+                host_id: row.try_get("id")?,
+                packages: row.try_get::<Option<i64>, _>("packages")?.unwrap_or(0),
+                security_updates: row.try_get::<Option<i64>, _>("security_updates")?.unwrap_or(0),
             })
         })
         .transpose()
@@ -98,27 +141,6 @@ impl Store {
         let now = now_ms();
         let facts = facts_json(write.facts)?;
         let digest_of_facts = facts_digest(write.facts)?;
-        // Most check-ins change nothing: one statement, guarded by everything that would make
-        // it a change (or a refusal), which the full path below handles.
-        if write.inventory.is_none() && write.new_credential_hash.is_none() && !write.via_previous {
-            let updated = sqlx::query::<Any>(
-                "UPDATE fleet_hosts SET sequence = $1, last_seen_at = $2, facts = $3 \
-                 WHERE id = $4 AND sequence < $1 AND revoked_at IS NULL AND facts_digest = $5 \
-                 AND inventory_digest = $6 AND inventory_id IS NOT NULL AND previous_credential_hash IS NULL",
-            )
-            .bind(write.sequence)
-            .bind(now)
-            .bind(&facts)
-            .bind(write.host_id)
-            .bind(&digest_of_facts)
-            .bind(write.digest)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
-            if updated == 1 {
-                return Ok(CheckInOutcome::Unchanged);
-            }
-        }
         // The package IDs of a new inventory are looked up before the write transaction, so
         // that only the rows it adds are written under the write lock. Packages are never
         // deleted, so IDs found here stay good.

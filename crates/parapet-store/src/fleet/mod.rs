@@ -25,7 +25,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 pub(crate) use check_in::PackageIds;
-pub use check_in::{AgentHost, CheckInOutcome, CheckInWrite};
+pub use check_in::{AgentHost, CheckInOutcome, CheckInWrite, PlainAccepted, PlainCheckIn};
 pub use enroll::{Enrollment, NewEnrollmentSecret, NewGroup, NewHost};
 pub use findings::{ComputedPackage, FleetLease, PackageToCompute};
 pub use reports::{

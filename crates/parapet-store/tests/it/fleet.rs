@@ -4,7 +4,7 @@
 use parapet_model::{AuditAction, HostFacts, InstalledPackage, PackageManager, Tag, Wanted};
 use parapet_store::{
     CheckInOutcome, CheckInWrite, ComputedPackage, Enrollment, HostQuery, NewEnrollmentSecret, NewGroup, NewHost,
-    PackageFinding,
+    PackageFinding, PlainAccepted, PlainCheckIn,
 };
 
 use crate::{TestStore, on_both};
@@ -96,12 +96,34 @@ async fn fleet_round_trip(store: TestStore) {
     let outcome = store.record_check_in(&write("h2", 1, &facts("web", &[]), &digest, Some(&packages))).await.unwrap();
     let CheckInOutcome::Accepted { uncomputed, .. } = outcome else { panic!("{outcome:?}") };
     assert_eq!(uncomputed.len(), 2, "the same packages, still to compute");
-    // Unchanged but for the uptime: the plain path, and the counts read with the credential.
-    let outcome =
-        store.record_check_in(&write("h1", 3, &HostFacts { uptime_seconds: 99, ..web.clone() }, &digest, None)).await;
-    assert_eq!(outcome.unwrap(), CheckInOutcome::Unchanged);
-    let host = store.agent_host("c1").await.unwrap().unwrap();
-    assert_eq!((host.sequence, host.packages), (3, 2));
+    // Unchanged but for the uptime: the plain path, proving the credential, with the counts.
+    // Anything more is declined and writes nothing: another credential, a sequence not above
+    // the last, other facts, another inventory, a rotation due.
+    let later = HostFacts { uptime_seconds: 99, ..web.clone() };
+    let long_ago = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    let plain = |credential, sequence, facts, digest, rotated_after| PlainCheckIn {
+        credential_hash: credential,
+        sequence,
+        facts,
+        digest,
+        rotated_after,
+    };
+    let other = "b".repeat(64);
+    let renamed = facts("renamed", &["env=prod"]);
+    let in_future = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    for declined in [
+        plain("c-unknown", 3, &later, &digest, long_ago),
+        plain("c1", 2, &later, &digest, long_ago),
+        plain("c1", 3, &renamed, &digest, long_ago),
+        plain("c1", 3, &later, &other, long_ago),
+        plain("c1", 3, &later, &digest, in_future),
+    ] {
+        assert_eq!(store.plain_check_in(&declined).await.unwrap(), None, "{declined:?}");
+    }
+    assert_eq!(store.agent_host("c1").await.unwrap().unwrap().sequence, 2, "nothing written");
+    let accepted = store.plain_check_in(&plain("c1", 3, &later, &digest, long_ago)).await.unwrap();
+    assert_eq!(accepted, Some(PlainAccepted { host_id: "h1".into(), packages: 2, security_updates: 0 }));
+    assert_eq!(store.agent_host("c1").await.unwrap().unwrap().sequence, 3);
     let history = store.host_check_ins("h1", 10).await.unwrap();
     let outcomes: Vec<_> = history.iter().map(|c| (c.sequence, c.outcome.as_str())).collect();
     assert_eq!(outcomes, [(3, "unchanged"), (2, "inventory"), (1, "facts"), (0, "enrolled")]);
@@ -169,6 +191,10 @@ async fn fleet_round_trip(store: TestStore) {
     // A revoked host is found no more, and its check-ins are refused.
     store.revoke_host("admin", "h2").await.unwrap();
     assert!(store.agent_host("c2").await.unwrap().is_none());
+    let h2_facts = facts("web", &[]);
+    let plain =
+        PlainCheckIn { credential_hash: "c2", sequence: 9, facts: &h2_facts, digest: &digest, rotated_after: long_ago };
+    assert_eq!(store.plain_check_in(&plain).await.unwrap(), None, "a revoked host's plain check-in is declined");
     let outcome = store.record_check_in(&write("h2", 9, &facts("web", &[]), &digest, None)).await.unwrap();
     assert_eq!(outcome, CheckInOutcome::Revoked);
     store.sample_all_exposure().await.unwrap();
