@@ -12,7 +12,8 @@
 //! It reports: enrollment and first full inventory of every host; unchanged check-ins per
 //! second with their p50/p99 latency; the time from committing a new security update for a
 //! package on half of the hosts to every one of them listed as needing it; and the resident
-//! memory of the process (server and clients together, so an upper bound for the server).
+//! memory of the process (server and clients together, so an upper bound for the server); and
+//! how long a report takes that asks which inventories hold a package.
 //! Clients and server share the machine's cores.
 
 use parapet_catalog::model::Update;
@@ -305,6 +306,20 @@ async fn run(name: &str, store: Store, count: usize, packages: &[InstalledPackag
         "new update for {target} on {expected} hosts: all listed as needing it {:.2} s after the commit; RSS {:.0} MB",
         committed.elapsed().as_secs_f64(),
         rss_mb()
+    );
+
+    // Reports that ask which inventories hold a package: each a pass over all of them.
+    let mut took = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let status = store.update_status(&target).await.expect("update status");
+        took.push(started.elapsed());
+        assert_eq!(status.groups[0].needed, expected, "the status report agrees with the host list");
+    }
+    took.sort();
+    println!(
+        "update status of {target} (two passes over {count} inventories): median {:.0} ms of 5",
+        took[2].as_secs_f64() * 1000.0
     );
     let _ = stop.send(());
     let _ = server.await;
