@@ -114,6 +114,8 @@ async fn check_in(
         Ok((report, sequence))
     });
     let rotation_ms = state.settings.fleet.credential_rotation_days.saturating_mul(86_400_000) as i64;
+    // A credential rotated at or before this is due a new one.
+    let rotated_after = state.clock.now() - time::Duration::milliseconds(rotation_ms);
     // Most check-ins change nothing: one statement takes them, proving the credential as it
     // goes, and anything more (or a refusal) falls through to the full path.
     if let Ok((report, sequence)) = &report
@@ -124,7 +126,7 @@ async fn check_in(
             sequence: *sequence,
             facts: &report.facts,
             digest: &report.inventory_digest,
-            rotated_after: state.clock.now() - time::Duration::milliseconds(rotation_ms),
+            rotated_after,
         };
         if let Some(accepted) = state.store.plain_check_in(&plain).await? {
             return Ok(axum::Json(CheckInAnswer {
@@ -147,10 +149,9 @@ async fn check_in(
         pretty_name: String::new(),
     };
     let ecosystem = os.ecosystem().unwrap_or_default();
-    let age_ms = (state.clock.now() - agent.host.credential_rotated_at).whole_milliseconds() as i64;
     // An agent still on the previous credential never got the current one: give it a new one.
-    let new_credential =
-        (agent.host.via_previous || age_ms >= rotation_ms).then(|| format!("{CREDENTIAL_PREFIX}{}", new_secret()));
+    let new_credential = (agent.host.via_previous || agent.host.credential_rotated_at <= rotated_after)
+        .then(|| format!("{CREDENTIAL_PREFIX}{}", new_secret()));
     let new_hash = new_credential.as_deref().map(digest);
     let write = CheckInWrite {
         host_id: &agent.host.id,

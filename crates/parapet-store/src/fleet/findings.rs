@@ -307,7 +307,7 @@ impl Store {
 
 /// Recounts what each inventory needs from its packages' computed findings.
 pub(super) async fn refresh_inventories(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), StoreError> {
-    let mut known = Known::default();
+    let mut known = Known::new();
     for chunk in ids.chunks(CHUNK) {
         let lists = package_lists::lists_of(conn, chunk).await?;
         recount(conn, &lists, &mut known).await?;
@@ -315,12 +315,9 @@ pub(super) async fn refresh_inventories(conn: &mut AnyConnection, ids: &[i64]) -
     Ok(())
 }
 
-/// The contributions of the packages read so far in one recount, and which packages were read.
-#[derive(Default)]
-pub(super) struct Known {
-    read: HashSet<i64>,
-    contributions: HashMap<i64, Contribution>,
-}
+/// The contributions of the packages read so far in one recount (nothing, for those that add
+/// nothing).
+pub(super) type Known = HashMap<i64, Contribution>;
 
 /// Writes the counts of these inventories (ID and package list) where they changed.
 pub(super) async fn recount(
@@ -329,14 +326,14 @@ pub(super) async fn recount(
     known: &mut Known,
 ) -> Result<(), StoreError> {
     let mut unread: Vec<i64> =
-        lists.iter().flat_map(|(_, list)| list.iter().copied()).filter(|id| !known.read.contains(id)).collect();
+        lists.iter().flat_map(|(_, list)| list.iter().copied()).filter(|id| !known.contains_key(id)).collect();
     unread.sort_unstable();
     unread.dedup();
-    known.contributions.extend(package_lists::contributions(conn, &unread).await?);
-    known.read.extend(unread);
+    let mut read = package_lists::contributions(conn, &unread).await?;
+    known.extend(unread.into_iter().map(|id| (id, read.remove(&id).unwrap_or_default())));
     for (inventory, list) in lists {
         let mut sum = Contribution::default();
-        for package in list.iter().filter_map(|id| known.contributions.get(id)) {
+        for package in list.iter().filter_map(|id| known.get(id)) {
             sum.security_updates += package.security_updates;
             sum.other_updates += package.other_updates;
             sum.vulnerabilities += package.vulnerabilities;
@@ -359,10 +356,7 @@ pub(super) async fn recount(
 }
 
 /// How many active hosts each of these advisories affects now; those affecting none are left out.
-pub(super) async fn exposure_counts(
-    conn: &mut AnyConnection,
-    advisories: &[String],
-) -> Result<BTreeMap<String, i64>, StoreError> {
+async fn exposure_counts(conn: &mut AnyConnection, advisories: &[String]) -> Result<BTreeMap<String, i64>, StoreError> {
     let mut packages_of: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for chunk in advisories.chunks(CHUNK) {
         let sql = format!(
@@ -385,7 +379,10 @@ pub(super) async fn exposure_counts(
             inventories_of.entry(*package).or_default().push(*inventory);
         }
     }
-    let hosts = package_lists::host_counts(conn, holding.keys().copied()).await?;
+    let mut hosts: HashMap<i64, i64> = HashMap::new();
+    for (_, _, inventory) in package_lists::hosts_of(conn, holding.keys().copied()).await? {
+        *hosts.entry(inventory).or_default() += 1;
+    }
     let mut counts = BTreeMap::new();
     for (advisory, packages) in packages_of {
         // A host has one inventory: the hosts an advisory affects are those of the distinct

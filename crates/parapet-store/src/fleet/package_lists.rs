@@ -50,7 +50,8 @@ fn each_id(text: &str) -> impl Iterator<Item = Result<i64, StoreError>> + '_ {
     let bytes = text.as_bytes();
     let mut at = 0;
     std::iter::from_fn(move || {
-        if at >= bytes.len() && (at == 0 || bytes[at - 1] != b',') {
+        // Past the end, unless the text ended in a comma (an empty last ID, reported below).
+        if at > bytes.len() || (at == bytes.len() && (at == 0 || bytes[at - 1] != b',')) {
             return None;
         }
         let mut id: i64 = 0;
@@ -180,30 +181,6 @@ pub(super) async fn hosts_of(
     Ok(out)
 }
 
-/// How many active hosts have each of these inventories (those with none are left out).
-pub(super) async fn host_counts(
-    conn: &mut AnyConnection,
-    inventories: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, i64>, StoreError> {
-    let inventories: Vec<i64> = inventories.into_iter().collect();
-    let mut out = HashMap::new();
-    for chunk in inventories.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT inventory_id, COUNT(*) AS hosts FROM fleet_hosts WHERE revoked_at IS NULL \
-             AND inventory_id IN ({}) GROUP BY inventory_id",
-            placeholders(1, chunk.len())
-        );
-        let mut query = sqlx::query::<Any>(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            out.insert(row.try_get("inventory_id")?, row.try_get("hosts")?);
-        }
-    }
-    Ok(out)
-}
-
 /// What a package adds to the counts of every inventory holding it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Contribution {
@@ -279,6 +256,11 @@ mod tests {
         for bad in ["1,,2", ",1", "1,", "1;2", "-1", "99999999999999999999"] {
             assert!(decode(bad).is_err(), "{bad}");
         }
+        // Polled past its error, the reader ends instead of reading past the text.
+        let mut ids = each_id("1,");
+        assert!(matches!(ids.next(), Some(Ok(1))));
+        assert!(matches!(ids.next(), Some(Err(_))));
+        assert!(ids.next().is_none());
     }
 
     #[test]
