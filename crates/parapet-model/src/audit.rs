@@ -28,10 +28,14 @@ pub enum Entity {
     EnrollmentSecret,
     Host,
     Group,
+    Update,
+    Rule,
+    Ring,
+    Job,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 16] = [
+    pub const ALL: [Entity; 20] = [
         Entity::Case,
         Entity::Product,
         Entity::Vendor,
@@ -48,6 +52,10 @@ impl Entity {
         Entity::EnrollmentSecret,
         Entity::Host,
         Entity::Group,
+        Entity::Update,
+        Entity::Rule,
+        Entity::Ring,
+        Entity::Job,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +76,10 @@ impl Entity {
             Entity::EnrollmentSecret => "enrollment_secret",
             Entity::Host => "host",
             Entity::Group => "group",
+            Entity::Update => "update",
+            Entity::Rule => "rule",
+            Entity::Ring => "ring",
+            Entity::Job => "job",
         }
     }
 
@@ -90,6 +102,10 @@ impl Entity {
             Entity::EnrollmentSecret => "Enrollment secrets",
             Entity::Host => "Hosts",
             Entity::Group => "Computer groups",
+            Entity::Update => "Update approvals",
+            Entity::Rule => "Approval rules",
+            Entity::Ring => "Rings",
+            Entity::Job => "Host jobs",
         }
     }
 }
@@ -155,10 +171,20 @@ pub enum AuditAction {
     GroupCreate,
     GroupUpdate,
     GroupDelete,
+    UpdateApproval,
+    RuleCreate,
+    RuleUpdate,
+    RuleDelete,
+    RingCreate,
+    RingUpdate,
+    RingDelete,
+    RingResume,
+    JobRollback,
+    JobCancel,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 58] = [
         AuditAction::CaseCreate,
         AuditAction::CaseUpdate,
         AuditAction::CaseTransition,
@@ -207,6 +233,16 @@ impl AuditAction {
         AuditAction::GroupCreate,
         AuditAction::GroupUpdate,
         AuditAction::GroupDelete,
+        AuditAction::UpdateApproval,
+        AuditAction::RuleCreate,
+        AuditAction::RuleUpdate,
+        AuditAction::RuleDelete,
+        AuditAction::RingCreate,
+        AuditAction::RingUpdate,
+        AuditAction::RingDelete,
+        AuditAction::RingResume,
+        AuditAction::JobRollback,
+        AuditAction::JobCancel,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -259,6 +295,16 @@ impl AuditAction {
             AuditAction::GroupCreate => "group.create",
             AuditAction::GroupUpdate => "group.update",
             AuditAction::GroupDelete => "group.delete",
+            AuditAction::UpdateApproval => "update.approval",
+            AuditAction::RuleCreate => "rule.create",
+            AuditAction::RuleUpdate => "rule.update",
+            AuditAction::RuleDelete => "rule.delete",
+            AuditAction::RingCreate => "ring.create",
+            AuditAction::RingUpdate => "ring.update",
+            AuditAction::RingDelete => "ring.delete",
+            AuditAction::RingResume => "ring.resume",
+            AuditAction::JobRollback => "job.rollback",
+            AuditAction::JobCancel => "job.cancel",
         }
     }
 
@@ -302,6 +348,12 @@ impl AuditAction {
             | AuditAction::HostCloneSuspected
             | AuditAction::HostAssign => Entity::Host,
             AuditAction::GroupCreate | AuditAction::GroupUpdate | AuditAction::GroupDelete => Entity::Group,
+            AuditAction::UpdateApproval => Entity::Update,
+            AuditAction::RuleCreate | AuditAction::RuleUpdate | AuditAction::RuleDelete => Entity::Rule,
+            AuditAction::RingCreate | AuditAction::RingUpdate | AuditAction::RingDelete | AuditAction::RingResume => {
+                Entity::Ring
+            }
+            AuditAction::JobRollback | AuditAction::JobCancel => Entity::Job,
         }
     }
 }

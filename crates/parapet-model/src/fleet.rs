@@ -217,6 +217,131 @@ pub struct CheckInAnswer {
     /// needs (as far as computed when the answer was made).
     pub packages: u64,
     pub security_updates: u64,
+    /// Work to do now, in order: installs, rollbacks, a reboot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<Job>,
+}
+
+/// The most bytes of a job's log an agent sends: its tail, where the error is.
+pub const MAX_JOB_LOG: usize = 16 * 1024;
+
+/// Work the server gives an agent. An agent that sees a job it has already done (its answer
+/// was lost) reports what it did instead of doing it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: i64,
+    #[serde(flatten)]
+    pub work: JobWork,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobWork {
+    /// Upgrade each package to exactly this version with the system's package manager.
+    Install { packages: Vec<JobPackage> },
+    /// Put each package back to exactly this version, the one an install replaced.
+    Rollback { packages: Vec<JobPackage> },
+    /// Restart the host.
+    Reboot,
+}
+
+impl JobWork {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            JobWork::Install { .. } => "install",
+            JobWork::Rollback { .. } => "rollback",
+            JobWork::Reboot => "reboot",
+        }
+    }
+
+    pub fn packages(&self) -> &[JobPackage] {
+        match self {
+            JobWork::Install { packages } | JobWork::Rollback { packages } => packages,
+            JobWork::Reboot => &[],
+        }
+    }
+}
+
+/// One package of a job, at the exact version wanted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobPackage {
+    pub name: String,
+    pub arch: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobOutcome {
+    Succeeded,
+    Failed,
+}
+
+impl JobOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobOutcome::Succeeded => "succeeded",
+            JobOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// A package a job changed, or meant to: its version before and after (`None`: not installed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageChange {
+    pub name: String,
+    pub arch: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// What an agent reports of a job, once, when it is over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobReport {
+    pub outcome: JobOutcome,
+    /// One line: what happened, or why it failed.
+    pub message: String,
+    /// Every package of the job (and any other the package manager moved), before and after.
+    #[serde(default)]
+    pub changes: Vec<PackageChange>,
+    /// The system asks for a restart after the job.
+    #[serde(default)]
+    pub reboot_required: bool,
+    /// The tail of the package manager's output, at most [`MAX_JOB_LOG`] bytes.
+    #[serde(default)]
+    pub log: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: time::OffsetDateTime,
+}
+
+impl JobReport {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.message.len() > 4096 {
+            return Err(FieldError::new("message", "is longer than 4096 bytes"));
+        }
+        if self.log.len() > MAX_JOB_LOG {
+            return Err(FieldError::new("log", format!("is longer than {MAX_JOB_LOG} bytes; send its tail")));
+        }
+        if self.changes.len() > MAX_PACKAGES {
+            return Err(FieldError::new("changes", format!("lists more than {MAX_PACKAGES} packages")));
+        }
+        for change in &self.changes {
+            token("changes", "a package name", &change.name, 256)?;
+            token("changes", &format!("the architecture of {}", change.name), &change.arch, 32)?;
+            for version in change.before.iter().chain(&change.after) {
+                token("changes", &format!("a version of {}", change.name), version, 256)?;
+            }
+        }
+        if self.finished_at < self.started_at {
+            return Err(FieldError::new("finished_at", "is before started_at"));
+        }
+        Ok(())
+    }
 }
 
 fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<(), FieldError> {
@@ -274,6 +399,18 @@ impl HostFacts {
 }
 
 impl InstalledPackage {
+    /// A dpkg package built from a source package of its own name and version, the common case.
+    pub fn dpkg(name: &str, version: &str, arch: &str) -> InstalledPackage {
+        InstalledPackage {
+            manager: PackageManager::Dpkg,
+            name: name.into(),
+            version: version.into(),
+            arch: arch.into(),
+            source: None,
+            source_version: None,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), FieldError> {
         const FIELD: &str = "inventory.packages";
         token(FIELD, "a package name", &self.name, 256)?;
@@ -339,14 +476,7 @@ mod tests {
     }
 
     fn package(name: &str, version: &str) -> InstalledPackage {
-        InstalledPackage {
-            manager: PackageManager::Dpkg,
-            name: name.into(),
-            version: version.into(),
-            arch: "amd64".into(),
-            source: None,
-            source_version: None,
-        }
+        InstalledPackage::dpkg(name, version, "amd64")
     }
 
     fn check_in(inventory: Option<Vec<InstalledPackage>>) -> CheckIn {

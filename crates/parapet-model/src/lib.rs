@@ -14,6 +14,7 @@ pub mod error;
 pub mod fleet;
 pub mod product;
 pub mod rating;
+pub mod rollout;
 pub mod validate;
 
 pub use access::{Permission, Role, Scope, Viewer};
@@ -31,7 +32,10 @@ pub use document::{
     Workaround,
 };
 pub use error::FieldError;
-pub use fleet::{CheckIn, CheckInAnswer, Enroll, Enrolled, HostFacts, InstalledPackage, PackageManager, Tag, Wanted};
+pub use fleet::{
+    CheckIn, CheckInAnswer, Enroll, Enrolled, HostFacts, InstalledPackage, Job, JobOutcome, JobPackage, JobReport,
+    JobWork, PackageChange, PackageManager, Tag, Wanted,
+};
 pub use product::{Product, ProductFields, ProductInput, ProductVersion, Vendor, VersionFields, VersionInput};
 pub use rating::{CvssV3, CvssV4, Severity, SeverityOverride};
 

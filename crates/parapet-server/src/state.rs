@@ -31,6 +31,8 @@ pub struct AppState {
     /// Wakes the sync scheduler before its next pass: something this server did made a source
     /// due (a publication, for the source of its own publications).
     pub catalog_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the fleet worker before its next pass: a new rule looks at the updates at once.
+    pub fleet_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             signing_key: Arc::new(tokio::sync::RwLock::new(None)),
             matcher: Arc::new(crate::fleet::matcher::Matcher::new()),
             catalog_wake: Arc::new(tokio::sync::Notify::new()),
+            fleet_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

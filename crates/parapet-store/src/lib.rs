@@ -35,10 +35,12 @@ pub use catalog::{
 pub use documents::{DocumentQuery, Prepare, Schedule, StoredDocument, StoredKey};
 pub use error::StoreError;
 pub use fleet::{
-    AdvisoryStatus, AgentHost, CheckInOutcome, CheckInRecord, CheckInWrite, ComputedPackage, Enrollment,
-    EnrollmentSecret, ExposedHost, Exposure, ExposureSample, FleetLease, Group, GroupStatus, HostDetail, HostPackage,
-    HostQuery, HostSummary, NewEnrollmentSecret, NewGroup, NewHost, PackageFinding, PackageToCompute, PlainAccepted,
-    PlainCheckIn,
+    AdvisoryStatus, AgentHost, Approval, ApprovalChange, ApprovedBy, CheckInOutcome, CheckInRecord, CheckInWrite,
+    ComputedFix, ComputedPackage, Enrollment, EnrollmentSecret, ExposedHost, Exposure, ExposureSample, FleetLease,
+    FleetUpdate, FleetUpdateQuery, Group, GroupRollout, GroupStatus, HostDetail, HostPackage, HostQuery, HostRollout,
+    HostSummary, InstallCounts, NewEnrollmentSecret, NewGroup, NewHost, NewJobPackage, NewRing, NewRule,
+    PackageFinding, PackageToCompute, PlainAccepted, PlainCheckIn, ReportRecorded, Ring, RingProgress, Rule,
+    RuleTarget, StoredJob, SuiteUpdate, UpdateRow,
 };
 pub use outbox::{
     Attempt, ClaimedDelivery, DeliveryCounts, DeliveryRecord, Endpoint, EndpointFilters, OutboxEntry, OutboxMessage,

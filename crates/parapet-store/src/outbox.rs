@@ -60,7 +60,7 @@ pub struct EndpointFilters {
 
 impl EndpointFilters {
     /// The kinds a filter may name: a document kind, or a kind of message.
-    pub const KINDS: [&'static str; 5] = ["bulletin", "advisory", "document", "post", "advance_notice"];
+    pub const KINDS: [&'static str; 6] = ["bulletin", "advisory", "document", "post", "advance_notice", "fleet"];
 
     /// Whether a message passes. Messages without a severity (posts, notices) pass a severity
     /// filter only when they are not documents.
@@ -383,7 +383,10 @@ impl Store {
             // Filters are checked when they are written; unreadable ones want everything rather
             // than silently nothing.
             let filters: EndpointFilters = serde_json::from_str(&filters).unwrap_or_default();
-            if filters.wants(&message) {
+            // Email goes to public subscribers: what the fleet says stays with the staff's
+            // webhooks.
+            let internal = channel == "email" && message.kind.starts_with("fleet.");
+            if filters.wants(&message) && !internal {
                 wanted.push(id);
             }
         }

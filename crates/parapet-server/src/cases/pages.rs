@@ -334,7 +334,17 @@ fn summary(e: &AuditEntry) -> String {
         | AuditAction::HostAssign
         | AuditAction::GroupCreate
         | AuditAction::GroupUpdate
-        | AuditAction::GroupDelete => e.action.as_str().to_owned(),
+        | AuditAction::GroupDelete
+        | AuditAction::UpdateApproval
+        | AuditAction::RuleCreate
+        | AuditAction::RuleUpdate
+        | AuditAction::RuleDelete
+        | AuditAction::RingCreate
+        | AuditAction::RingUpdate
+        | AuditAction::RingDelete
+        | AuditAction::RingResume
+        | AuditAction::JobRollback
+        | AuditAction::JobCancel => e.action.as_str().to_owned(),
     }
 }
 

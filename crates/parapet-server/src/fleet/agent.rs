@@ -9,9 +9,9 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use parapet_model::{CheckIn, CheckInAnswer, Enroll, Enrolled, Wanted};
+use parapet_model::{CheckIn, CheckInAnswer, Enroll, Enrolled, JobReport, Wanted};
 use parapet_scan::collect::{self, OsRelease};
-use parapet_store::{AgentHost, CheckInOutcome, CheckInWrite, Enrollment, NewHost, PlainCheckIn};
+use parapet_store::{AgentHost, CheckInOutcome, CheckInWrite, Enrollment, NewHost, PlainCheckIn, ReportRecorded};
 
 use super::{CREDENTIAL_PREFIX, compute};
 use crate::auth::{digest, new_secret};
@@ -25,6 +25,7 @@ pub fn routes(state: &AppState) -> Routes {
         .api("/api/v1/agent/enroll", post(enroll))
         .api("/api/v1/agent/check-in", post(check_in).body_limit(state.settings.fleet.max_check_in_bytes))
         .api("/api/v1/agent/config", get(config))
+        .api("/api/v1/agent/jobs/{id}/report", post(report_job))
 }
 
 /// An agent, proved by its host credential.
@@ -129,12 +130,14 @@ async fn check_in(
             rotated_after,
         };
         if let Some(accepted) = state.store.plain_check_in(&plain).await? {
+            let jobs = super::rollout::jobs_for(&state, &accepted.host_id, accepted.plan_at).await?;
             return Ok(axum::Json(CheckInAnswer {
                 wanted: Wanted::Nothing,
                 credential: None,
                 interval_seconds: state.settings.fleet.check_in_seconds,
                 packages: accepted.packages.max(0) as u64,
                 security_updates: accepted.security_updates.max(0) as u64,
+                jobs,
             })
             .into_response());
         }
@@ -164,7 +167,7 @@ async fn check_in(
         via_previous: agent.host.via_previous,
     };
     match state.store.record_check_in(&write).await? {
-        CheckInOutcome::Accepted { wanted, inventory_id, uncomputed, packages, mut security_updates } => {
+        CheckInOutcome::Accepted { wanted, inventory_id, uncomputed, packages, mut security_updates, plan_at } => {
             if !uncomputed.is_empty() {
                 // The host's own check-in computes what nobody has computed yet; the worker
                 // catches up if this server stops first.
@@ -173,12 +176,19 @@ async fn check_in(
                     security_updates = state.store.inventory_security_updates(id).await?;
                 }
             }
+            // Jobs wait for the inventory the server asked for: planning reads it.
+            let jobs = if wanted == Wanted::Nothing {
+                super::rollout::jobs_for(&state, &agent.host.id, plan_at).await?
+            } else {
+                Vec::new()
+            };
             let answer = CheckInAnswer {
                 wanted,
                 credential: new_credential,
                 interval_seconds: state.settings.fleet.check_in_seconds,
                 packages: packages.max(0) as u64,
                 security_updates: security_updates.max(0) as u64,
+                jobs,
             };
             Ok(axum::Json(answer).into_response())
         }
@@ -204,4 +214,28 @@ async fn config(State(state): State<AppState>, agent: AgentCaller) -> ApiResult<
         "interval_seconds": state.settings.fleet.check_in_seconds,
         "jobs": [],
     })))
+}
+
+/// An agent's report of one of its host's jobs. A report of a job that is over already (sent
+/// again after a lost answer) is taken without changing anything.
+async fn report_job(
+    State(state): State<AppState>,
+    agent: AgentCaller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(report): Json<JobReport>,
+) -> ApiResult<impl IntoResponse> {
+    let id = crate::extract::Id::parse(&id).get("job")?;
+    report.validate()?;
+    let recorded = state.store.record_job_report(&agent.host.id, id, &report, state.clock.now()).await;
+    match recorded {
+        Ok(ReportRecorded::Recorded) => {
+            tracing::info!(host = %agent.host.id, job = id, outcome = report.outcome.as_str(), "job reported");
+            Ok(axum::Json(serde_json::json!({"job": id, "recorded": true})))
+        }
+        Ok(ReportRecorded::AlreadyFinished(state)) => {
+            Ok(axum::Json(serde_json::json!({"job": id, "recorded": false, "state": state})))
+        }
+        Err(parapet_store::StoreError::NotFound(_)) => Err(ApiError::not_found("job")),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -8,6 +8,7 @@ use parapet_store::{HostPackage, HostQuery, HostSummary};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::approvals::{self, ApprovalInput, RingInput, RolloutInput, RuleInput};
 use super::{GroupInput, SecretInput};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -31,6 +32,20 @@ pub fn routes() -> Routes {
         .api("/api/v1/fleet/advisories/{id}/exposure", get(exposure))
         .api("/api/v1/fleet/advisories/{id}/status", get(advisory_status))
         .api("/api/v1/fleet/packages/{name}/status", get(update_status))
+        .api("/api/v1/fleet/updates", get(fleet_updates))
+        .api("/api/v1/fleet/updates/{id}", get(fleet_update))
+        .api("/api/v1/fleet/updates/{id}/jobs", get(update_jobs))
+        .api("/api/v1/fleet/approvals", post(approve))
+        .api("/api/v1/fleet/rules", get(rules).post(create_rule))
+        .api("/api/v1/fleet/rules/{name}", put(update_rule).delete(delete_rule))
+        .api("/api/v1/fleet/rings", get(rings).post(create_ring))
+        .api("/api/v1/fleet/rings/{name}", put(update_ring).delete(delete_ring))
+        .api("/api/v1/fleet/ring-progress", get(ring_progress))
+        .api("/api/v1/fleet/groups/{name}/rollout", get(group_rollout).put(set_group_rollout))
+        .api("/api/v1/fleet/hosts/{id}/jobs", get(host_jobs))
+        .api("/api/v1/fleet/jobs/{id}", get(job))
+        .api("/api/v1/fleet/jobs/{id}/rollback", post(rollback))
+        .api("/api/v1/fleet/jobs/{id}/cancel", post(cancel))
 }
 
 async fn secrets(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
@@ -363,4 +378,171 @@ async fn update_status(
     Path(name): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(axum::Json(super::update_status(&state, &caller, &name).await?))
+}
+
+/// The updates list's filters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateParams {
+    pub q: Option<String>,
+    pub classification: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl UpdateParams {
+    pub fn to_query(&self) -> ApiResult<parapet_store::FleetUpdateQuery> {
+        let per_page = self.per_page.unwrap_or(50);
+        if !(1..=500).contains(&per_page) {
+            return Err(ApiError::invalid("per_page", "must be between 1 and 500"));
+        }
+        if let Some(class) = &self.classification
+            && !["security", "critical", "bugfix", "unclassified"].contains(&class.as_str())
+        {
+            return Err(ApiError::invalid(
+                "classification",
+                format!("{class:?} is not security, critical, bugfix or unclassified"),
+            ));
+        }
+        Ok(parapet_store::FleetUpdateQuery {
+            q: self.q.clone(),
+            classification: self.classification.clone(),
+            page: self.page.unwrap_or(1).max(1),
+            per_page,
+        })
+    }
+}
+
+async fn fleet_updates(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(params): Params<UpdateParams>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(approvals::updates(&state, &caller, params.to_query()?).await?))
+}
+
+async fn fleet_update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let id = Id::parse(&id).get("update")?;
+    Ok(axum::Json(approvals::update(&state, &caller, id).await?))
+}
+
+async fn update_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let id = Id::parse(&id).get("update")?;
+    Ok(axum::Json(json!({ "items": approvals::update_jobs(&state, &caller, id).await? })))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<ApprovalInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(approvals::approve(&state, &caller, input).await?))
+}
+
+async fn rules(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(json!({ "items": approvals::rules(&state, &caller).await? })))
+}
+
+async fn create_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<RuleInput>,
+) -> ApiResult<Response> {
+    let rule = approvals::create_rule(&state, &caller, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(rule)).into_response())
+}
+
+async fn update_rule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(input): Json<RuleInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(approvals::update_rule(&state, &caller, &name, input).await?))
+}
+
+async fn delete_rule(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
+    approvals::delete_rule(&state, &caller, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn rings(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(json!({ "items": approvals::rings(&state, &caller).await? })))
+}
+
+async fn ring_progress(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(json!({ "items": approvals::ring_progress(&state, &caller).await? })))
+}
+
+async fn create_ring(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<RingInput>,
+) -> ApiResult<Response> {
+    let ring = approvals::create_ring(&state, &caller, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(ring)).into_response())
+}
+
+async fn update_ring(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(input): Json<RingInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(approvals::update_ring(&state, &caller, &name, input).await?))
+}
+
+async fn delete_ring(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
+    approvals::delete_ring(&state, &caller, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn group_rollout(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let all = approvals::group_rollouts(&state, &caller).await?;
+    Ok(axum::Json(all.into_iter().find(|g| g.name == name).ok_or_else(|| ApiError::not_found("group"))?))
+}
+
+async fn set_group_rollout(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(input): Json<RolloutInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(approvals::set_group_rollout(&state, &caller, &name, input).await?))
+}
+
+async fn host_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(axum::Json(json!({ "items": approvals::host_jobs(&state, &caller, &id).await? })))
+}
+
+async fn job(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let id = Id::parse(&id).get("job")?;
+    Ok(axum::Json(approvals::job(&state, &caller, id).await?))
+}
+
+async fn rollback(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    let id = Id::parse(&id).get("job")?;
+    let job = approvals::rollback(&state, &caller, id).await?;
+    Ok((StatusCode::CREATED, axum::Json(job)).into_response())
+}
+
+async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let id = Id::parse(&id).get("job")?;
+    Ok(axum::Json(approvals::cancel(&state, &caller, id).await?))
 }

@@ -12,13 +12,14 @@ use parapet_catalog::{Catalog, Index};
 use parapet_model::Severity;
 use parapet_scan::collect;
 use parapet_scan::finding::{Finding, FindingKind};
-use parapet_store::{ComputedPackage, PackageFinding, PackageToCompute, Store, StoreError};
+use parapet_store::{ComputedFix, ComputedPackage, PackageFinding, PackageToCompute, Store, StoreError, SuiteUpdate};
+use parapet_versions::Scheme;
 
 /// A catalog snapshot as the matcher holds it.
 struct Loaded {
     catalog: Catalog,
-    /// Classification of each update, by (ecosystem, package, version).
-    classes: BTreeMap<(String, String, String), String>,
+    /// Each security-suite update, by (ecosystem, package, version).
+    suites: BTreeMap<(String, String, String), SuiteUpdate>,
 }
 
 enum Job {
@@ -57,8 +58,8 @@ impl Matcher {
         if *loaded != tick {
             // Read after the tick: the snapshot holds at least what the tick says.
             let catalog = store.catalog_snapshot(String::new()).await?;
-            let classes = store.update_classifications().await?;
-            self.send(Job::Load(Box::new(Loaded { catalog, classes })))?;
+            let suites = store.suite_updates().await?;
+            self.send(Job::Load(Box::new(Loaded { catalog, suites })))?;
             *loaded = tick;
         }
         Ok(tick)
@@ -78,7 +79,7 @@ impl Matcher {
 }
 
 fn run(jobs: mpsc::Receiver<Job>) {
-    let mut next = Box::new(Loaded { catalog: Catalog::default(), classes: BTreeMap::new() });
+    let mut next = Box::new(Loaded { catalog: Catalog::default(), suites: BTreeMap::new() });
     loop {
         let loaded = next;
         let index = Index::new(&loaded.catalog);
@@ -89,7 +90,7 @@ fn run(jobs: mpsc::Receiver<Job>) {
                     break;
                 }
                 Ok(Job::Compute(packages, reply)) => {
-                    let computed = packages.iter().map(|p| compute(&index, &loaded.classes, p)).collect();
+                    let computed = packages.iter().map(|p| compute(&index, &loaded.suites, p)).collect();
                     let _ = reply.send(computed);
                 }
                 Err(_) => return,
@@ -98,10 +99,11 @@ fn run(jobs: mpsc::Receiver<Job>) {
     }
 }
 
-/// One package, as `parapet scan --root` would assess it on the host that reported it.
+/// One package, as `parapet scan --root` would assess it on the host that reported it, and what
+/// would fix it.
 fn compute(
     index: &Index,
-    classes: &BTreeMap<(String, String, String), String>,
+    suites: &BTreeMap<(String, String, String), SuiteUpdate>,
     reported: &PackageToCompute,
 ) -> ComputedPackage {
     let distribution = Some(reported.ecosystem.as_str()).filter(|e| !e.is_empty());
@@ -109,14 +111,24 @@ fn compute(
     let package = collect::reported_package(&reported.package, &ecosystem, "fleet");
     let (findings, _) = parapet_scan::assess::package_findings(index, &package, "fleet");
     let mut computed = ComputedPackage { id: reported.id, ..ComputedPackage::default() };
-    for finding in findings {
+    for finding in &findings {
         let fixed_by_update = match finding.kind {
             FindingKind::MissingUpdate => {
                 let version = finding.fixed.version().map(str::to_owned);
-                computed.classification = version.as_ref().map(|v| {
-                    let key = (ecosystem.clone(), package.name.clone(), v.clone());
-                    classes.get(&key).cloned().unwrap_or_else(|| "security".to_owned())
-                });
+                let suite =
+                    version.as_ref().and_then(|v| suites.get(&(ecosystem.clone(), package.name.clone(), v.clone())));
+                computed.classification =
+                    version.as_ref().map(|_| suite.map_or_else(|| "security".to_owned(), |s| s.classification.clone()));
+                if let Some(version) = &version {
+                    computed.fix = Some(ComputedFix {
+                        version: version.clone(),
+                        classification: computed.classification.clone().unwrap_or_default(),
+                        severity_rank: finding.severity.map_or(0, Severity::rank),
+                        advisories: finding.ids.clone(),
+                        released_at: suite.map(|s| s.released_at),
+                        source: suite.map(|s| s.source.clone()),
+                    });
+                }
                 computed.update_version = version;
                 true
             }
@@ -128,9 +140,35 @@ fn compute(
         };
         computed.severity_rank = computed.severity_rank.max(finding.severity.map_or(0, Severity::rank));
         computed.advisories.extend(finding.ids.iter().map(|id| (id.clone(), fixed_by_update)));
-        computed.findings.push(stored(&finding));
+        computed.findings.push(stored(finding));
+    }
+    if computed.fix.is_none() {
+        computed.fix = advisory_fix(&findings, &ecosystem);
     }
     computed
+}
+
+/// Without a suite's update, the newest version the package's advisories say fixes them (a
+/// vendor's bulletin for its own package), which fixes every issue fixed at or below it.
+fn advisory_fix(findings: &[Finding], ecosystem: &str) -> Option<ComputedFix> {
+    let scheme = Scheme::parse(ecosystem).ok();
+    let order = |a: &str, b: &str| scheme.and_then(|s| s.compare(a, b).ok()).unwrap_or_else(|| a.cmp(b));
+    let fixed: Vec<(&Finding, &str)> = findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Vulnerable)
+        .filter_map(|f| f.fixed.version().map(|v| (f, v)))
+        .collect();
+    let version = fixed.iter().map(|(_, v)| *v).max_by(|a, b| order(a, b))?;
+    let covered: Vec<&Finding> =
+        fixed.iter().filter(|(_, v)| order(v, version) != std::cmp::Ordering::Greater).map(|(f, _)| *f).collect();
+    Some(ComputedFix {
+        version: version.to_owned(),
+        classification: "security".to_owned(),
+        severity_rank: covered.iter().filter_map(|f| f.severity).map(Severity::rank).max().unwrap_or(0),
+        advisories: covered.iter().flat_map(|f| f.ids.iter().cloned()).collect(),
+        released_at: None,
+        source: None,
+    })
 }
 
 fn stored(finding: &Finding) -> PackageFinding {

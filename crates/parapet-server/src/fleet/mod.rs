@@ -11,8 +11,10 @@
 
 pub mod agent;
 pub mod api;
+pub(crate) mod approvals;
 pub mod matcher;
 pub mod pages;
+pub(crate) mod rollout;
 mod worker;
 
 use parapet_model::{FieldError, Permission, Tag};

@@ -31,6 +31,7 @@ pub async fn worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
         }
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
+            _ = state.fleet_wake.notified() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }
@@ -60,5 +61,7 @@ pub async fn bring_up_to_date(state: &AppState, owner: &str) -> ApiResult<bool> 
         }
         super::compute(state, &pending).await?;
     }
+    // Updates the computations noted meet the rules; rings move on.
+    super::rollout::rollout_pass(state).await?;
     Ok(true)
 }

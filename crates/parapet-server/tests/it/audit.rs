@@ -56,6 +56,36 @@ async fn the_audit_filter_finds_entries_of_every_entity_kind() {
     let host = enrolled.json()["host_id"].as_str().unwrap().to_owned();
     let revoked = app.post(&format!("/api/v1/fleet/hosts/{host}/revoke"), Some(&admin), json!({})).await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text());
+    // Rollouts: a ring, a rule, an approval, and the job it made, cancelled.
+    assert_eq!(app.post("/api/v1/fleet/groups", Some(&admin), json!({"name": "db"})).await.status, StatusCode::CREATED);
+    let ring =
+        json!({"name": "staged", "stages": ["web", "db"], "promotion_delay_hours": 1, "failure_budget_percent": 5});
+    assert_eq!(app.post("/api/v1/fleet/rings", Some(&admin), ring).await.status, StatusCode::CREATED);
+    let rule = json!({"name": "security", "ring": "staged", "criteria": {"classifications": ["security"]}});
+    assert_eq!(app.post("/api/v1/fleet/rules", Some(&admin), rule).await.status, StatusCode::CREATED);
+    let enroll = json!({"secret": secret.json()["secret"], "hostname": "web-2"});
+    let credential =
+        app.post("/api/v1/agent/enroll", None, enroll).await.json()["credential"].as_str().unwrap().to_owned();
+    let widget = vec![parapet_model::InstalledPackage {
+        manager: parapet_model::PackageManager::Dpkg,
+        name: "widget".into(),
+        version: "1.0".into(),
+        arch: "amd64".into(),
+        source: None,
+        source_version: None,
+    }];
+    let facts = json!({"hostname": "web-2", "os": "debian", "os_version": "12", "arch": "amd64", "kernel": "6.1.0",
+        "uptime_seconds": 1, "reboot_required": false, "agent_version": "0.1.0"});
+    let digest = parapet_scan::collect::inventory_digest(&widget);
+    let check_in =
+        |sequence: u64| json!({"sequence": sequence, "facts": facts, "inventory_digest": digest, "inventory": widget});
+    assert_eq!(app.post("/api/v1/agent/check-in", Some(&credential), check_in(1)).await.status, StatusCode::OK);
+    let approval = json!({"package": "widget", "version": "1.1", "ecosystem": "Debian:12", "groups": ["web"], "action": "install"});
+    assert_eq!(app.post("/api/v1/fleet/approvals", Some(&admin), approval).await.status, StatusCode::OK);
+    let answer = app.post("/api/v1/agent/check-in", Some(&credential), check_in(2)).await.json();
+    let job = answer["jobs"][0]["id"].as_i64().unwrap_or_else(|| panic!("no job: {answer}"));
+    let cancelled = app.post(&format!("/api/v1/fleet/jobs/{job}/cancel"), Some(&admin), json!({})).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
 
     // The API finds each kind by its name, and only entries of that kind.
     let mut found = BTreeMap::new();

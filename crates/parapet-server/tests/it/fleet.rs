@@ -222,6 +222,19 @@ pub(crate) async fn exposed_host(app: &TestApp, admin: &str) -> String {
 /// Records version 1.0-2 of a package in a new apt source's suite (the URL's last part), as its
 /// sync would.
 async fn offer_update(app: &TestApp, source: &str, url: &str, package: &str) {
+    offer_version(app, source, url, package, "1.0-2", time::OffsetDateTime::now_utc()).await;
+}
+
+/// Records a version of a package, released at `released_at`, in a new apt source's suite (the
+/// URL's last part), as its sync would.
+pub(crate) async fn offer_version(
+    app: &TestApp,
+    source: &str,
+    url: &str,
+    package: &str,
+    version: &str,
+    released_at: time::OffsetDateTime,
+) {
     let spec = parapet_catalog::SourceSpec::new(source, parapet_catalog::SourceType::Apt, url);
     app.state.store.add_source("test", &spec).await.unwrap();
     let lease = app.state.store.lease_source(source, "test", 60_000).await.unwrap().unwrap();
@@ -230,15 +243,15 @@ async fn offer_update(app: &TestApp, source: &str, url: &str, package: &str) {
         suite: url.rsplit('/').next().unwrap().to_owned(),
         package: package.into(),
         arch: "amd64".into(),
-        version: "1.0-2".into(),
+        version: version.into(),
         source: package.into(),
-        source_version: "1.0-2".into(),
+        source_version: version.into(),
     };
     let batch = parapet_store::CatalogBatch {
         updates: vec![parapet_store::UpdateChange {
             update,
             classification: parapet_catalog::Classification::Security,
-            released_at: time::OffsetDateTime::now_utc(),
+            released_at,
             superseded_by: None,
         }],
         ..Default::default()

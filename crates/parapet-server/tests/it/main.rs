@@ -12,6 +12,7 @@ mod fleet;
 mod pages;
 mod parity;
 mod publishing;
+mod rollout;
 mod smtp;
 mod subscriptions;
 mod templates;

@@ -56,6 +56,8 @@ pub struct PlainAccepted {
     pub host_id: String,
     pub packages: i64,
     pub security_updates: i64,
+    /// When the host's work is due to be planned (Unix ms), if anything waits.
+    pub plan_at: Option<i64>,
 }
 
 /// What a check-in came to.
@@ -69,6 +71,8 @@ pub enum CheckInOutcome {
         uncomputed: Vec<i64>,
         packages: i64,
         security_updates: i64,
+        /// When the host's work is due to be planned (Unix ms), if anything waits.
+        plan_at: Option<i64>,
     },
     /// The sequence number was not above the last accepted one: a replay, or a second machine
     /// with the same credential. The host is flagged; nothing else is written.
@@ -113,7 +117,7 @@ impl Store {
              WHERE credential_hash = $4 AND sequence < $1 AND revoked_at IS NULL AND facts_digest = $5 \
              AND inventory_digest = $6 AND inventory_id IS NOT NULL AND previous_credential_hash IS NULL \
              AND credential_rotated_at > $7 \
-             RETURNING id, (SELECT i.packages FROM fleet_inventories i WHERE i.id = inventory_id) AS packages, \
+             RETURNING id, plan_at, (SELECT i.packages FROM fleet_inventories i WHERE i.id = inventory_id) AS packages, \
              (SELECT i.security_updates FROM fleet_inventories i WHERE i.id = inventory_id) AS security_updates",
         )
         .bind(check_in.sequence)
@@ -130,6 +134,7 @@ impl Store {
                 host_id: row.try_get("id")?,
                 packages: row.try_get::<Option<i64>, _>("packages")?.unwrap_or(0),
                 security_updates: row.try_get::<Option<i64>, _>("security_updates")?.unwrap_or(0),
+                plan_at: row.try_get("plan_at")?,
             })
         })
         .transpose()
@@ -261,6 +266,14 @@ impl Store {
         if old_inventory.is_some() && old_inventory != inventory_id {
             drop_if_unused(&mut tx, old_inventory).await?;
         }
+        if old_inventory != inventory_id {
+            // Other packages, other versions: what the host should install may have changed.
+            super::updates::plan_host(&mut tx, write.host_id).await?;
+        }
+        let plan_at = sqlx::query_scalar::<Any, Option<i64>>("SELECT plan_at FROM fleet_hosts WHERE id = $1")
+            .bind(write.host_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let (packages, security_updates) = match inventory_id {
             Some(id) => {
                 let row = sqlx::query::<Any>("SELECT packages, security_updates FROM fleet_inventories WHERE id = $1")
@@ -274,7 +287,7 @@ impl Store {
         let detail = (wanted == Wanted::FullInventory).then(|| "asked for the full inventory".to_owned());
         history(&mut tx, write.host_id, now, write.sequence, outcome, Some(packages), detail).await?;
         tx.commit().await?;
-        Ok(CheckInOutcome::Accepted { wanted, inventory_id, uncomputed, packages, security_updates })
+        Ok(CheckInOutcome::Accepted { wanted, inventory_id, uncomputed, packages, security_updates, plan_at })
     }
 }
 

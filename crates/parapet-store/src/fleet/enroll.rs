@@ -386,6 +386,7 @@ impl Store {
         .await?
         .rows_affected();
         if changed > 0 {
+            super::updates::plan_host(&mut tx, host_id).await?;
             append(
                 &mut tx,
                 Audit {
@@ -442,7 +443,7 @@ pub(super) async fn apply_rules(conn: &mut AnyConnection, host_id: &str, tags: &
                 .await?;
         }
     }
-    Ok(())
+    super::updates::plan_host(conn, host_id).await
 }
 
 /// Members of a group by rule after its rule changed.
@@ -465,7 +466,7 @@ async fn reapply_rule(conn: &mut AnyConnection, group_id: i64, rule: &[Tag]) -> 
                 .await?;
         }
     }
-    Ok(())
+    super::updates::plan_group(conn, group_id).await
 }
 
 fn rule_matches(rule: &[Tag], tags: &[Tag]) -> bool {

@@ -33,6 +33,32 @@ pub struct ComputedPackage {
     pub findings: Vec<PackageFinding>,
     /// Every advisory ID and alias it is affected by, and whether its update fixes it.
     pub advisories: Vec<(String, bool)>,
+    /// The version that would fix it, as an update to approve.
+    pub fix: Option<ComputedFix>,
+}
+
+/// What would fix a package: its security suite's update, else the newest fix its advisories
+/// name (a vendor's own bulletin, say).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComputedFix {
+    pub version: String,
+    /// `security`, `critical` or `bugfix`.
+    pub classification: String,
+    pub severity_rank: i64,
+    /// The advisory IDs and aliases it fixes.
+    pub advisories: Vec<String>,
+    /// When the suite released it, when the catalog knows (Unix ms).
+    pub released_at: Option<i64>,
+    /// The catalog source of the suite that offers it.
+    pub source: Option<String>,
+}
+
+/// A security-suite update as the matcher classifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiteUpdate {
+    pub classification: String,
+    pub released_at: i64,
+    pub source: String,
 }
 
 /// The hold of one server on bringing the fleet's findings up to date.
@@ -92,10 +118,11 @@ impl Store {
         .await?)
     }
 
-    /// The classification of every security-suite update, by (ecosystem, package, version).
-    pub async fn update_classifications(&self) -> Result<BTreeMap<(String, String, String), String>, StoreError> {
+    /// Every live security-suite update, by (ecosystem, package, version).
+    pub async fn suite_updates(&self) -> Result<BTreeMap<(String, String, String), SuiteUpdate>, StoreError> {
         let rows = sqlx::query::<Any>(
-            "SELECT ecosystem, package, version, classification FROM catalog_updates WHERE superseded_by IS NULL",
+            "SELECT u.ecosystem, u.package, u.version, u.classification, u.released_at, s.name FROM catalog_updates u \
+             JOIN catalog_sources s ON s.id = u.source_id WHERE u.superseded_by IS NULL",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -103,7 +130,11 @@ impl Store {
         for row in rows {
             out.insert(
                 (row.try_get("ecosystem")?, row.try_get("package")?, row.try_get("version")?),
-                row.try_get("classification")?,
+                SuiteUpdate {
+                    classification: row.try_get("classification")?,
+                    released_at: row.try_get("released_at")?,
+                    source: row.try_get("name")?,
+                },
             );
         }
         Ok(out)
@@ -130,7 +161,7 @@ impl Store {
             // A computation at an older tick than the stored one lost a race: keep the newer.
             let updated = sqlx::query::<Any>(
                 "UPDATE fleet_packages SET computed_tick = $1, update_version = $2, classification = $3, \
-                 severity_rank = $4, unfixed = $5, findings = $6 WHERE id = $7 \
+                 severity_rank = $4, unfixed = $5, findings = $6, fix_version = $7 WHERE id = $8 \
                  AND (computed_tick IS NULL OR computed_tick <= $1)",
             )
             .bind(tick)
@@ -139,12 +170,16 @@ impl Store {
             .bind(package.severity_rank)
             .bind(package.unfixed)
             .bind(findings)
+            .bind(package.fix.as_ref().map(|f| f.version.as_str()))
             .bind(package.id)
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if updated == 0 {
                 continue;
+            }
+            if let Some(fix) = &package.fix {
+                super::updates::note_fix(&mut tx, package.id, fix).await?;
             }
             let after = Contribution::of(
                 package.update_version.as_deref(),

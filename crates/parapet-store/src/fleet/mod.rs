@@ -17,8 +17,11 @@
 mod check_in;
 mod enroll;
 mod findings;
+mod jobs;
 mod package_lists;
 mod reports;
+mod rules;
+mod updates;
 
 use parapet_model::{HostFacts, Severity, Tag};
 use serde::Serialize;
@@ -27,10 +30,15 @@ use time::OffsetDateTime;
 pub(crate) use check_in::PackageIds;
 pub use check_in::{AgentHost, CheckInOutcome, CheckInWrite, PlainAccepted, PlainCheckIn};
 pub use enroll::{Enrollment, NewEnrollmentSecret, NewGroup, NewHost};
-pub use findings::{ComputedPackage, FleetLease, PackageToCompute};
+pub use findings::{ComputedFix, ComputedPackage, FleetLease, PackageToCompute, SuiteUpdate};
+pub use jobs::{NewJobPackage, ReportRecorded, StoredJob};
 pub use reports::{
     AdvisoryStatus, CheckInRecord, ExposedHost, Exposure, ExposureSample, GroupStatus, HostDetail, HostPackage,
     HostQuery, HostSummary,
+};
+pub use rules::{InstallCounts, NewRing, NewRule, Ring, RingProgress, Rule, RuleTarget};
+pub use updates::{
+    Approval, ApprovalChange, ApprovedBy, FleetUpdate, FleetUpdateQuery, GroupRollout, HostRollout, UpdateRow,
 };
 
 /// An enrollment secret as stored; the secret itself is never kept.

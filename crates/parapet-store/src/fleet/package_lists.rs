@@ -81,7 +81,7 @@ fn each_id(text: &str) -> impl Iterator<Item = Result<i64, StoreError>> + '_ {
 }
 
 /// Those of `wanted` (ascending) that a column's text holds.
-fn held(text: &str, wanted: &[i64]) -> Result<Vec<i64>, StoreError> {
+pub(super) fn held(text: &str, wanted: &[i64]) -> Result<Vec<i64>, StoreError> {
     let mut out = Vec::new();
     let mut sorted = true;
     let mut last = i64::MIN;

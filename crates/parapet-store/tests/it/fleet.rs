@@ -1,7 +1,7 @@
 //! The fleet's storage: enrollment, check-ins with and without inventories, replays, revocation,
 //! groups, computed findings and exposure.
 
-use parapet_model::{AuditAction, HostFacts, InstalledPackage, PackageManager, Tag, Wanted};
+use parapet_model::{AuditAction, HostFacts, InstalledPackage, Tag, Wanted};
 use parapet_store::{
     CheckInOutcome, CheckInWrite, ComputedPackage, Enrollment, HostQuery, NewEnrollmentSecret, NewGroup, NewHost,
     PackageFinding, PlainAccepted, PlainCheckIn,
@@ -9,7 +9,7 @@ use parapet_store::{
 
 use crate::{TestStore, on_both};
 
-fn facts(hostname: &str, tags: &[&str]) -> HostFacts {
+pub(crate) fn facts(hostname: &str, tags: &[&str]) -> HostFacts {
     HostFacts {
         hostname: hostname.into(),
         os: "debian".into(),
@@ -25,15 +25,8 @@ fn facts(hostname: &str, tags: &[&str]) -> HostFacts {
     }
 }
 
-fn package(name: &str, version: &str) -> InstalledPackage {
-    InstalledPackage {
-        manager: PackageManager::Dpkg,
-        name: name.into(),
-        version: version.into(),
-        arch: "amd64".into(),
-        source: None,
-        source_version: None,
-    }
+pub(crate) fn package(name: &str, version: &str) -> InstalledPackage {
+    InstalledPackage::dpkg(name, version, "amd64")
 }
 
 async fn enroll(store: &TestStore, secret_hash: &str, id: &str, credential: &str) -> Enrollment {
@@ -122,7 +115,9 @@ async fn fleet_round_trip(store: TestStore) {
     }
     assert_eq!(store.agent_host("c1").await.unwrap().unwrap().sequence, 2, "nothing written");
     let accepted = store.plain_check_in(&plain("c1", 3, &later, &digest, long_ago)).await.unwrap();
-    assert_eq!(accepted, Some(PlainAccepted { host_id: "h1".into(), packages: 2, security_updates: 0 }));
+    let plan_at = accepted.as_ref().and_then(|a| a.plan_at);
+    assert!(plan_at.is_some(), "a new inventory is planned for at the next check-in: {accepted:?}");
+    assert_eq!(accepted, Some(PlainAccepted { host_id: "h1".into(), packages: 2, security_updates: 0, plan_at }));
     assert_eq!(store.agent_host("c1").await.unwrap().unwrap().sequence, 3);
     let history = store.host_check_ins("h1", 10).await.unwrap();
     let outcomes: Vec<_> = history.iter().map(|c| (c.sequence, c.outcome.as_str())).collect();
@@ -161,6 +156,7 @@ async fn fleet_round_trip(store: TestStore) {
             unfixed: 0,
             findings: vec![finding],
             advisories: vec![("DSA-5678-1".into(), true), ("CVE-2024-0001".into(), true)],
+            fix: None,
         },
         ComputedPackage { id: bash.id, ..Default::default() },
     ];

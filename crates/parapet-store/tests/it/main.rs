@@ -12,6 +12,7 @@ mod documents;
 mod fleet;
 mod outbox;
 mod products;
+mod rollout;
 mod subscribers;
 
 use parapet_model::{Role, Viewer};
