@@ -4,8 +4,9 @@
 # On a fresh Debian machine it first installs what the tests need (PostgreSQL for a throwaway
 # cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test, rpm and the apt
 # package lists as references for the version tests, debootstrap for a Debian root filesystem,
-# GnuPG to check the CSAF provider's signatures, cargo-audit for the Cargo.lock agreement
-# test, cargo-deb for the agent's package). Extra arguments go to `cargo test`, e.g.
+# GnuPG to check the CSAF provider's signatures and sign a test apt repository, apt-utils for
+# that repository's index, cargo-audit for the Cargo.lock agreement test, cargo-deb for the
+# agent's package). Extra arguments go to `cargo test`, e.g.
 # `scripts/test.sh -p parapet-store`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,8 @@ command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
 command -v rpm >/dev/null 2>&1 || packages+=(rpm)
 [ -x /usr/sbin/debootstrap ] || packages+=(debootstrap)
 command -v gpg >/dev/null 2>&1 || packages+=(gnupg)
+# The rollout tests build a signed apt repository of test packages.
+command -v apt-ftparchive >/dev/null 2>&1 || packages+=(apt-utils)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 # The version tests compare against dpkg on every version in the machine's apt lists.

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use parapet_agent::AgentState;
 use parapet_agent::client::{self, AgentError};
+use parapet_agent::jobs::Executor;
 use parapet_model::fleet::Tag;
 use rand::Rng;
 
@@ -38,8 +39,50 @@ pub struct Cli {
     /// Give up on a request to the server after this many seconds.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = client::DEFAULT_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
+    #[command(flatten)]
+    jobs: JobOptions,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How the agent runs the jobs the server gives it (installs, rollbacks, reboots).
+#[derive(Debug, clap::Args)]
+struct JobOptions {
+    /// Take no jobs: check in only. Jobs wait on the server for a check-in that takes them.
+    #[arg(long, global = true)]
+    no_jobs: bool,
+    /// The command that restarts the host for a reboot job.
+    #[arg(long, global = true, value_name = "COMMAND", default_value = "systemctl reboot")]
+    reboot_command: String,
+    /// Stop a job's package manager after this many seconds (the job then fails, reported).
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    job_timeout: u64,
+    /// Wait this long for another process holding the dpkg lock before the job fails.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    lock_timeout: u64,
+    /// How much the cache of replaced packages (for rollbacks) may hold, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = 512)]
+    cache_limit: u64,
+}
+
+impl JobOptions {
+    fn executor(&self, root: &Path, state: &Path) -> anyhow::Result<Option<Executor>> {
+        if self.no_jobs {
+            return Ok(None);
+        }
+        let reboot_command: Vec<String> = self.reboot_command.split_whitespace().map(str::to_owned).collect();
+        if reboot_command.is_empty() {
+            anyhow::bail!("--reboot-command is empty");
+        }
+        Ok(Some(Executor {
+            root: root.to_owned(),
+            cache: state.join("packages"),
+            cache_limit: self.cache_limit.saturating_mul(1 << 20),
+            reboot_command,
+            timeout: Duration::from_secs(self.job_timeout),
+            lock_timeout: Duration::from_secs(self.lock_timeout),
+        }))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,9 +145,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckIn { format } => {
-            let outcome = runtime.block_on(client::check_in(&cli.state, &cli.root, &connection))?;
+            let executor = cli.jobs.executor(&cli.root, &cli.state)?;
+            let outcome = runtime.block_on(client::check_in(&cli.state, &cli.root, &connection, executor.as_ref()))?;
             for problem in &outcome.problems {
                 eprintln!("parapet-agent: warning: {problem}");
+            }
+            if format == Format::Text {
+                for job in &outcome.jobs {
+                    println!("job {} ({}): {}: {}", job.id, job.kind, job.outcome.as_str(), job.message);
+                }
             }
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
@@ -121,7 +170,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { format } => status(&cli.state, format),
         Command::Run { interval } => {
-            runtime.block_on(service(&cli.state, &cli.root, &connection, interval))?;
+            let executor = cli.jobs.executor(&cli.root, &cli.state)?;
+            runtime.block_on(service(&cli.state, &cli.root, &connection, interval, executor.as_ref()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
@@ -165,6 +215,7 @@ async fn service(
     root: &Path,
     connection: &client::Connection<'_>,
     interval: Option<u64>,
+    executor: Option<&Executor>,
 ) -> anyhow::Result<()> {
     let mut failures: u32 = 0;
     // The regular interval caps the back-off: the one given, else the server's last word.
@@ -172,10 +223,19 @@ async fn service(
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     eprintln!("parapet-agent: running (state in {})", folder.display());
     loop {
-        let wait = match client::check_in(folder, root, connection).await {
+        let wait = match client::check_in(folder, root, connection, executor).await {
             Ok(outcome) => {
                 failures = 0;
                 regular = interval.or(Some(outcome.interval_seconds));
+                for job in &outcome.jobs {
+                    eprintln!(
+                        "parapet-agent: job {} ({}): {}: {}",
+                        job.id,
+                        job.kind,
+                        job.outcome.as_str(),
+                        job.message
+                    );
+                }
                 eprintln!(
                     "parapet-agent: checked in (#{}): {} packages, {} security updates needed",
                     outcome.sequence, outcome.packages, outcome.security_updates

@@ -9,9 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use parapet_model::fleet::{CheckInAnswer, Enroll, Enrolled, Tag, Wanted};
+use parapet_model::fleet::{CheckInAnswer, Enroll, Enrolled, Job, JobOutcome, Tag, Wanted};
 use serde::Serialize;
 
+use crate::jobs::{Executor, PendingReport, RunningJob};
 use crate::report;
 use crate::state::{AgentState, StateError};
 
@@ -166,6 +167,8 @@ pub async fn enroll(
         last_result: Some("enrolled".into()),
         tags,
         interval_seconds: Some(enrolled.interval_seconds),
+        job: None,
+        reports: Vec::new(),
     };
     state.save(folder)?;
     Ok(state)
@@ -184,13 +187,37 @@ pub struct Outcome {
     pub interval_seconds: u64,
     /// Records of the package databases that could not be read.
     pub problems: Vec<String>,
+    /// The jobs the server gave and the agent ran.
+    pub jobs: Vec<JobDone>,
 }
 
-/// One check-in now (two when the server asks for the inventory it lacks).
-pub async fn check_in(folder: &Path, root: &Path, connection: &Connection<'_>) -> Result<Outcome, AgentError> {
+/// One job the agent ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobDone {
+    pub id: i64,
+    pub kind: &'static str,
+    pub outcome: JobOutcome,
+    pub message: String,
+    /// Whether the server has the report (else it goes with the next check-in).
+    pub reported: bool,
+}
+
+/// How many rounds of check-in and jobs one check-in may take: an install, then the reboot it
+/// needs, then the check-in that says so.
+const ROUNDS: usize = 4;
+
+/// One check-in now (two when the server asks for the inventory it lacks), and the jobs its
+/// answer brings, run with `executor` (none: jobs wait) and reported, each followed by a
+/// check-in of the packages as they are now.
+pub async fn check_in(
+    folder: &Path,
+    root: &Path,
+    connection: &Connection<'_>,
+    executor: Option<&Executor>,
+) -> Result<Outcome, AgentError> {
     let mut state = AgentState::load(folder)?.ok_or_else(|| AgentError::NotEnrolled(folder.to_owned()))?;
     let client = Client::new(&state.server, connection)?;
-    let result = exchange(&client, folder, root, &mut state).await;
+    let result = cycle(&client, folder, root, &mut state, executor).await;
     state.last_check_in = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok();
     state.last_result = Some(match &result {
         Ok(outcome) => {
@@ -203,7 +230,117 @@ pub async fn check_in(folder: &Path, root: &Path, connection: &Connection<'_>) -
     result
 }
 
-async fn exchange(client: &Client, folder: &Path, root: &Path, state: &mut AgentState) -> Result<Outcome, AgentError> {
+/// When this machine started, by its uptime.
+fn booted_at() -> Option<time::OffsetDateTime> {
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    let seconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(time::OffsetDateTime::now_utc() - time::Duration::seconds_f64(seconds))
+}
+
+async fn cycle(
+    client: &Client,
+    folder: &Path,
+    root: &Path,
+    state: &mut AgentState,
+    executor: Option<&Executor>,
+) -> Result<Outcome, AgentError> {
+    let mut problems = Vec::new();
+    // A job this agent stopped in the middle of is reported as it ended, never run again.
+    if let (Some(running), Some(executor)) = (state.job.clone(), executor) {
+        let report = executor.reconcile(&running, booted_at()).await;
+        state.reports.push(PendingReport { job_id: running.job.id, report });
+        state.job = None;
+        state.save(folder)?;
+    }
+    send_reports(client, folder, state, &mut problems).await?;
+    let mut done = Vec::new();
+    let mut round = 0;
+    loop {
+        round += 1;
+        let (mut outcome, jobs) = exchange(client, folder, root, state).await?;
+        let mut ran = 0;
+        let mut failed = false;
+        if let Some(executor) = executor.filter(|_| round < ROUNDS) {
+            for job in jobs {
+                // Its report is on its way: the server gave it again before hearing of it.
+                if state.reports.iter().any(|r| r.job_id == job.id) {
+                    continue;
+                }
+                let job = run(executor, folder, state, &job).await?;
+                failed |= job.outcome == JobOutcome::Failed;
+                done.push(job);
+                ran += 1;
+            }
+        }
+        if ran > 0 {
+            send_reports(client, folder, state, &mut problems).await?;
+            for job in done.iter_mut() {
+                job.reported = !state.reports.iter().any(|r| r.job_id == job.id);
+            }
+            // The packages moved: the server hears of it now, and may have more to do (a
+            // reboot). After a failure the retry waits for the next regular check-in, which
+            // sends the packages as they are then.
+            if !failed {
+                continue;
+            }
+        }
+        outcome.problems.extend(problems);
+        outcome.jobs = done;
+        return Ok(outcome);
+    }
+}
+
+/// Runs one job, its start and its report each saved before the next step.
+async fn run(executor: &Executor, folder: &Path, state: &mut AgentState, job: &Job) -> Result<JobDone, AgentError> {
+    let started_at = time::OffsetDateTime::now_utc();
+    let before = executor.before(job).await;
+    state.job = Some(RunningJob { job: job.clone(), started_at, before });
+    state.save(folder)?;
+    let report = executor.run_job(job, started_at).await;
+    let done = JobDone {
+        id: job.id,
+        kind: job.work.kind(),
+        outcome: report.outcome,
+        message: report.message.clone(),
+        reported: false,
+    };
+    state.job = None;
+    state.reports.push(PendingReport { job_id: job.id, report });
+    state.save(folder)?;
+    Ok(done)
+}
+
+/// Sends the reports the server does not have yet. One it refuses for good (the job is gone,
+/// the report broken) is dropped with a problem noted; the server being away keeps them all.
+async fn send_reports(
+    client: &Client,
+    folder: &Path,
+    state: &mut AgentState,
+    problems: &mut Vec<String>,
+) -> Result<(), AgentError> {
+    while let Some(pending) = state.reports.first().cloned() {
+        let path = format!("/api/v1/agent/jobs/{}/report", pending.job_id);
+        let sent: Result<serde_json::Value, AgentError> =
+            client.post("job report", &path, Some(&state.credential), &pending.report).await;
+        match sent {
+            Ok(_) => {}
+            Err(AgentError::Refused { status, message, .. }) if (400..500).contains(&status) && status != 401 => {
+                problems.push(format!("the server refused the report of job {}: {message}", pending.job_id));
+            }
+            Err(e) => return Err(e),
+        }
+        state.reports.remove(0);
+        state.save(folder)?;
+    }
+    Ok(())
+}
+
+async fn exchange(
+    client: &Client,
+    folder: &Path,
+    root: &Path,
+    state: &mut AgentState,
+) -> Result<(Outcome, Vec<Job>), AgentError> {
     let mut force_inventory = false;
     loop {
         state.sequence += 1;
@@ -232,7 +369,7 @@ async fn exchange(client: &Client, folder: &Path, root: &Path, state: &mut Agent
             _ => {
                 state.accepted_digest = Some(digest);
                 state.save(folder)?;
-                return Ok(Outcome {
+                let outcome = Outcome {
                     host_id: state.host_id.clone(),
                     sequence: state.sequence,
                     sent_inventory,
@@ -241,7 +378,9 @@ async fn exchange(client: &Client, folder: &Path, root: &Path, state: &mut Agent
                     credential_rotated: rotated,
                     interval_seconds: answer.interval_seconds,
                     problems: reading.problems,
-                });
+                    jobs: Vec::new(),
+                };
+                return Ok((outcome, answer.jobs));
             }
         }
     }

@@ -6,6 +6,7 @@
 //! protocol, whose types are in `parapet_model::fleet`.
 
 pub mod client;
+pub mod jobs;
 pub mod report;
 pub mod state;
 

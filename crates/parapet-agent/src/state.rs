@@ -38,6 +38,13 @@ pub struct AgentState {
     /// How often the server wants check-ins, as it last said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_seconds: Option<u64>,
+    /// The job running now, written before it starts: an agent that stops mid-job reports what
+    /// happened at its next start instead of running it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<crate::jobs::RunningJob>,
+    /// Reports of finished jobs the server does not have yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reports: Vec<crate::jobs::PendingReport>,
 }
 
 /// Debug output goes to logs: the credential never does.
@@ -53,6 +60,8 @@ impl std::fmt::Debug for AgentState {
             .field("last_result", &self.last_result)
             .field("tags", &self.tags)
             .field("interval_seconds", &self.interval_seconds)
+            .field("job", &self.job)
+            .field("reports", &self.reports)
             .finish()
     }
 }

@@ -132,6 +132,8 @@ mod state {
             last_result: None,
             tags: vec![],
             interval_seconds: Some(3600),
+            job: None,
+            reports: vec![],
         }
     }
 

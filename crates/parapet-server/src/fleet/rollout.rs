@@ -57,13 +57,30 @@ pub(crate) async fn jobs_for(state: &AppState, host_id: &str, plan_at: Option<i6
     if plan_at.is_none_or(|at| at > ms(now)) {
         return Ok(Vec::new());
     }
-    if let Some(open) = state.store.open_job(host_id).await? {
-        state.store.job_sent(open.id, now).await?;
-        return Ok(vec![as_job(&open)]);
-    }
+    let open = state.store.open_job(host_id).await?;
     let rollout = state.store.host_rollout(host_id).await?;
     let approvals: Vec<HostApproval> = rollout.approvals.iter().map(|(a, _)| a.clone()).collect();
-    let planned = rollout::plan(&rollout.installed, &approvals, version_order(&rollout.ecosystem));
+    let mut planned = rollout::plan(&rollout.installed, &approvals, version_order(&rollout.ecosystem));
+    if !planned.is_empty() {
+        // Someone rolled these back here: they stay back until a newer version is approved.
+        let rolled_back = state.store.rolled_back(host_id).await?;
+        planned.retain(|item| !rolled_back.iter().any(|(p, v)| *p == item.package && *v == item.version));
+    }
+    if let Some(open) = open {
+        // An install given before and never reported is given again, unless what it installs
+        // is no longer approved (the approval was taken back meanwhile).
+        let still_wanted = open.work.kind() != "install"
+            || open
+                .work
+                .packages()
+                .iter()
+                .all(|p| planned.iter().any(|i| i.package == p.name && i.version == p.version));
+        if still_wanted {
+            state.store.job_sent(open.id, now).await?;
+            return Ok(vec![as_job(&open)]);
+        }
+        state.store.cancel_job(PLANNER, open.id, now).await?;
+    }
     let group = |id: i64| rollout.groups.iter().find(|g| g.id == id);
     let mut ready: Vec<&Planned> = Vec::new();
     let mut next: Option<OffsetDateTime> = None;

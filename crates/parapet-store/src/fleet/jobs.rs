@@ -331,6 +331,19 @@ impl Store {
         self.job(job_id).await?.ok_or(StoreError::NotFound("job"))
     }
 
+    /// The versions rollbacks took this host away from, by package: planning does not bring
+    /// them back (a newer approved version still comes).
+    pub async fn rolled_back(&self, host_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query::<Any>(
+            "SELECT jp.package, jp.from_version FROM fleet_job_packages jp JOIN fleet_jobs j ON j.id = jp.job_id \
+             WHERE j.host_id = $1 AND j.kind = 'rollback' AND j.state = 'succeeded' AND jp.from_version IS NOT NULL",
+        )
+        .bind(host_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("package")?, row.try_get("from_version")?))).collect()
+    }
+
     /// When the host's last reboot job was reported done, if one was.
     pub async fn last_reboot(&self, host_id: &str) -> Result<Option<OffsetDateTime>, StoreError> {
         let at = sqlx::query_scalar::<Any, Option<i64>>(

@@ -41,9 +41,9 @@ pub(crate) fn agent_ok(state: &Path, root: &Path, args: &[&str]) -> String {
 }
 
 /// A static HTTP server process over `folder`, killed on drop.
-struct Files {
+pub(crate) struct Files {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Files {
@@ -53,7 +53,7 @@ impl Drop for Files {
     }
 }
 
-fn serve_files(folder: &Path) -> Files {
+pub(crate) fn serve_files(folder: &Path) -> Files {
     let port = free_port();
     let child = Command::new("python3")
         .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])

@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod agent;
+mod apt_repo;
 mod audit_agreement;
 mod catalog_cli;
 mod csaf_import;
 mod documents_cli;
 mod fleet;
 mod notifications;
+mod rollout;
 mod scan_cli;
 mod scan_root;
 
