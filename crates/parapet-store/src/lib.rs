@@ -37,10 +37,11 @@ pub use error::StoreError;
 pub use fleet::{
     AdvisoryStatus, AgentHost, Approval, ApprovalChange, ApprovedBy, CheckInOutcome, CheckInRecord, CheckInWrite,
     ComputedFix, ComputedPackage, Enrollment, EnrollmentSecret, ExposedHost, Exposure, ExposureSample, FleetLease,
-    FleetUpdate, FleetUpdateQuery, Group, GroupRollout, GroupStatus, HostDetail, HostPackage, HostQuery, HostRollout,
-    HostSummary, InstallCounts, NewEnrollmentSecret, NewGroup, NewHost, NewJobPackage, NewRing, NewRule,
-    PackageFinding, PackageToCompute, PlainAccepted, PlainCheckIn, ReportRecorded, Ring, RingProgress, Rule,
-    RuleTarget, StoredJob, SuiteUpdate, UpdateRow,
+    FleetUpdate, FleetUpdateQuery, Group, GroupRemediation, GroupRollout, GroupStatus, HostDetail, HostPackage,
+    HostQuery, HostRollout, HostSummary, InstallCounts, NewEnrollmentSecret, NewGroup, NewHost, NewJobPackage, NewRing,
+    NewRule, PackageFinding, PackageToCompute, PlainAccepted, PlainCheckIn, Remediation, RemediationFigure,
+    RemediationStats, ReportRecorded, Ring, RingProgress, Rule, RuleTarget, StoredJob, SuiteUpdate, UpdateRemediation,
+    UpdateRow,
 };
 pub use outbox::{
     Attempt, ClaimedDelivery, DeliveryCounts, DeliveryRecord, Endpoint, EndpointFilters, OutboxEntry, OutboxMessage,

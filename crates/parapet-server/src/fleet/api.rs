@@ -46,6 +46,7 @@ pub fn routes() -> Routes {
         .api("/api/v1/fleet/jobs/{id}", get(job))
         .api("/api/v1/fleet/jobs/{id}/rollback", post(rollback))
         .api("/api/v1/fleet/jobs/{id}/cancel", post(cancel))
+        .api("/api/v1/fleet/remediation", get(remediation_stats))
 }
 
 async fn secrets(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
@@ -347,7 +348,12 @@ async fn exposure(
     let format = format(&params.format)?;
     let exposure = super::exposure(&state, &caller, &id).await?;
     match format {
-        Format::Json => Ok(axum::Json(exposure).into_response()),
+        Format::Json => {
+            let mut value = serde_json::to_value(&exposure).map_err(ApiError::internal)?;
+            value["remediation"] =
+                serde_json::to_value(super::remediation(&state, &caller, &id).await?).map_err(ApiError::internal)?;
+            Ok(axum::Json(value).into_response())
+        }
         Format::Csv => {
             let mut rows = vec![["host", "hostname", "package", "installed", "update"].map(str::to_owned).to_vec()];
             rows.extend(exposure.hosts.iter().map(|h| {
@@ -545,4 +551,35 @@ async fn rollback(State(state): State<AppState>, caller: Caller, Path(id): Path<
 async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
     let id = Id::parse(&id).get("job")?;
     Ok(axum::Json(approvals::cancel(&state, &caller, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemediationParams {
+    days: Option<u32>,
+    format: Option<String>,
+}
+
+/// The fleet's times to remediation: median and 90th percentile, per group and per severity.
+async fn remediation_stats(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(params): Params<RemediationParams>,
+) -> ApiResult<Response> {
+    let format = format(&params.format)?;
+    let stats = super::remediation_stats(&state, &caller, params.days.unwrap_or(90)).await?;
+    match format {
+        Format::Json => Ok(axum::Json(stats).into_response()),
+        Format::Csv => {
+            let mut rows = vec![["by", "name", "updates", "median_seconds", "p90_seconds"].map(str::to_owned).to_vec()];
+            let line = |by: &str, f: &parapet_store::RemediationFigure| {
+                let text = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+                vec![by.to_owned(), f.name.clone(), f.count.to_string(), text(f.median_seconds), text(f.p90_seconds)]
+            };
+            rows.push(line("all", &stats.overall));
+            rows.extend(stats.groups.iter().map(|f| line("group", f)));
+            rows.extend(stats.severities.iter().map(|f| line("severity", f)));
+            csv_response("remediation", rows)
+        }
+    }
 }

@@ -20,7 +20,7 @@ mod worker;
 use parapet_model::{FieldError, Permission, Tag};
 use parapet_store::{
     AdvisoryStatus, CheckInRecord, EnrollmentSecret, Exposure, Group, HostDetail, HostPackage, HostQuery, HostSummary,
-    NewEnrollmentSecret, NewGroup, PackageToCompute, Page,
+    NewEnrollmentSecret, NewGroup, PackageToCompute, Page, Remediation, RemediationStats,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -181,6 +181,34 @@ pub(crate) async fn delete_group(state: &AppState, caller: &Caller, name: &str) 
 pub(crate) async fn exposure(state: &AppState, caller: &Caller, advisory: &str) -> ApiResult<Exposure> {
     caller.require(Permission::ViewFleet)?;
     Ok(state.store.exposure(advisory, 1000).await?)
+}
+
+/// Where the remediation of an advisory stands: publication, approvals, installs, the last
+/// host patched.
+pub(crate) async fn remediation(state: &AppState, caller: &Caller, advisory: &str) -> ApiResult<Remediation> {
+    caller.require(Permission::ViewFleet)?;
+    Ok(state.store.remediation(advisory).await?)
+}
+
+/// The fleet's times to remediation over the last `days` days.
+pub(crate) async fn remediation_stats(state: &AppState, caller: &Caller, days: u32) -> ApiResult<RemediationStats> {
+    caller.require(Permission::ViewFleet)?;
+    if !(1..=3650).contains(&days) {
+        return Err(ApiError::invalid("days", "must be between 1 and 3650"));
+    }
+    let since = state.clock.now() - time::Duration::days(i64::from(days));
+    Ok(state.store.remediation_stats(since).await?)
+}
+
+/// A duration as people read it: `3 d 4 h`, `2 h 5 min`, `40 s`.
+pub(crate) fn duration_text(seconds: i64) -> String {
+    let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{seconds} s"),
+        (0, 0, m) => format!("{m} min {} s", seconds % 60),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
 }
 
 /// The status report of an advisory per group; the packages it names come from the catalog.

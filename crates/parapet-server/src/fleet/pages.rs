@@ -233,6 +233,20 @@ fn status_rows(status: &AdvisoryStatus) -> Vec<Value> {
 async fn exposure(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id): Path<String>) -> PageResult {
     let exposure = super::exposure(&state, &caller, &id).await?;
     let status = super::advisory_status(&state, &caller, &id).await?;
+    let remediation = super::remediation(&state, &caller, &id).await?;
+    let remediation_groups: Vec<Value> = remediation
+        .updates
+        .iter()
+        .flat_map(|u| {
+            u.groups.iter().map(move |g| {
+                context! {
+                    package => u.package, version => u.version, group => g.group,
+                    approved => g.approved_at.map(fmt_time), first => g.first_install_at.map(fmt_time),
+                    last => g.last_install_at.map(fmt_time), installs => g.installs, failures => g.failures,
+                }
+            })
+        })
+        .collect();
     // The catalog holds only what was published or synced: an embargoed case is not there.
     let entry = state.store.catalog_entry(&id).await?;
     let hosts: Vec<Value> = exposure
@@ -262,6 +276,13 @@ async fn exposure(State(state): State<AppState>, SignedIn(caller): SignedIn, Pat
             chart => chart(&exposure, state.clock.now()),
             hosts, listed => exposure.hosts.len(),
             groups => status_rows(&status),
+            remediation => context! {
+                published => remediation.published_at.map(fmt_time),
+                remediated => remediation.remediated_at.map(fmt_time),
+                took => remediation.time_to_remediation_seconds.map(super::duration_text),
+                seconds => remediation.time_to_remediation_seconds,
+                groups => remediation_groups,
+            },
         },
     )
 }

@@ -61,6 +61,8 @@ pub async fn bring_up_to_date(state: &AppState, owner: &str) -> ApiResult<bool> 
         }
         super::compute(state, &pending).await?;
     }
+    // Exposure as check-ins changed it, at the times they did.
+    state.store.sample_marked_exposure().await?;
     // Updates the computations noted meet the rules; rings move on.
     super::rollout::rollout_pass(state).await?;
     Ok(true)

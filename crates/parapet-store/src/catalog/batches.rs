@@ -181,7 +181,8 @@ impl Store {
                     counts.new += 1;
                     sqlx::query_scalar::<Any, i64>(
                         "INSERT INTO catalog_records (source_id, record_id, entry, title, severity, severity_rank, \
-                         ecosystems, body, modified, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                         ecosystems, body, modified, seq, first_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                         $10, $11) RETURNING id",
                     )
                     .bind(source_id)
                     .bind(&record.record_id)
@@ -193,6 +194,7 @@ impl Store {
                     .bind(&body)
                     .bind(&record.modified)
                     .bind(seq)
+                    .bind(crate::now_ms())
                     .fetch_one(&mut *tx)
                     .await?
                 }

@@ -263,6 +263,10 @@ impl Store {
         if tags != old_tags {
             apply_rules(&mut tx, write.host_id, &write.facts.tags).await?;
         }
+        if old_inventory != inventory_id {
+            // Exposure is counted as of now, when the packages changed (see fleet/remediation).
+            super::remediation::mark_changed(&mut tx, old_inventory, inventory_id, now).await?;
+        }
         if old_inventory.is_some() && old_inventory != inventory_id {
             drop_if_unused(&mut tx, old_inventory).await?;
         }

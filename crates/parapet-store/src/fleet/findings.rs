@@ -434,6 +434,16 @@ async fn exposure_counts(conn: &mut AnyConnection, advisories: &[String]) -> Res
 
 /// Counts the hosts each advisory affects now and writes a sample where the count changed.
 async fn sample_exposure(conn: &mut AnyConnection, advisories: &[String]) -> Result<(), StoreError> {
+    sample_exposure_at(conn, advisories, |_| None).await
+}
+
+/// [`sample_exposure`], each sample at the time `at_of` gives (now when it gives none), never
+/// before an advisory's last sample.
+pub(super) async fn sample_exposure_at(
+    conn: &mut AnyConnection,
+    advisories: &[String],
+    at_of: impl Fn(&str) -> Option<i64>,
+) -> Result<(), StoreError> {
     let now = now_ms();
     let counts = exposure_counts(conn, advisories).await?;
     for chunk in advisories.chunks(CHUNK) {
@@ -447,12 +457,23 @@ async fn sample_exposure(conn: &mut AnyConnection, advisories: &[String]) -> Res
         for row in query.fetch_all(&mut *conn).await? {
             last.insert(row.try_get("advisory")?, row.try_get("hosts")?);
         }
+        let sql =
+            format!("SELECT advisory, MAX(at) AS at FROM fleet_exposure WHERE advisory IN ({list}) GROUP BY advisory");
+        let mut query = sqlx::query::<Any>(&sql);
+        for advisory in chunk {
+            query = query.bind(advisory.as_str());
+        }
+        let mut latest: BTreeMap<String, i64> = BTreeMap::new();
+        for row in query.fetch_all(&mut *conn).await? {
+            latest.insert(row.try_get("advisory")?, row.try_get("at")?);
+        }
         for advisory in chunk {
             let hosts = counts.get(advisory).copied().unwrap_or(0);
             let previous = last.get(advisory).copied();
             if previous == Some(hosts) || (previous.is_none() && hosts == 0) {
                 continue;
             }
+            let now = at_of(advisory).unwrap_or(now).max(latest.get(advisory).copied().unwrap_or(i64::MIN));
             sqlx::query::<Any>(
                 "INSERT INTO fleet_exposure (advisory, at, hosts) VALUES ($1, $2, $3) \
                  ON CONFLICT (advisory, at) DO UPDATE SET hosts = excluded.hosts",

@@ -19,6 +19,7 @@ mod enroll;
 mod findings;
 mod jobs;
 mod package_lists;
+mod remediation;
 mod reports;
 mod rules;
 mod updates;
@@ -32,6 +33,7 @@ pub use check_in::{AgentHost, CheckInOutcome, CheckInWrite, PlainAccepted, Plain
 pub use enroll::{Enrollment, NewEnrollmentSecret, NewGroup, NewHost};
 pub use findings::{ComputedFix, ComputedPackage, FleetLease, PackageToCompute, SuiteUpdate};
 pub use jobs::{NewJobPackage, ReportRecorded, StoredJob};
+pub use remediation::{GroupRemediation, Remediation, RemediationFigure, RemediationStats, UpdateRemediation};
 pub use reports::{
     AdvisoryStatus, CheckInRecord, ExposedHost, Exposure, ExposureSample, GroupStatus, HostDetail, HostPackage,
     HostQuery, HostSummary,

@@ -472,9 +472,10 @@ pub(super) async fn note_fix(conn: &mut AnyConnection, package_id: i64, fix: &Co
             sources.extend(sources_naming(conn, &fix.advisories).await?);
             let advisories: BTreeSet<String> = fix.advisories.iter().cloned().collect();
             let now = now_ms();
+            let published = super::remediation::published_at(conn, &fix.advisories).await?;
             sqlx::query::<Any>(
                 "INSERT INTO fleet_updates (ecosystem, package, version, classification, severity_rank, advisories, \
-                 sources, released_at, first_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 sources, released_at, first_seen_at, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&ecosystem)
             .bind(&package)
@@ -485,6 +486,7 @@ pub(super) async fn note_fix(conn: &mut AnyConnection, package_id: i64, fix: &Co
             .bind(encode(&sources))
             .bind(fix.released_at.unwrap_or(now))
             .bind(now)
+            .bind(published)
             .execute(&mut *conn)
             .await?;
         }
@@ -504,14 +506,16 @@ pub(super) async fn note_fix(conn: &mut AnyConnection, package_id: i64, fix: &Co
             sources.extend(fix.source.iter().cloned());
             let new: Vec<String> = advisories.iter().cloned().collect();
             sources.extend(sources_naming(conn, &new).await?);
+            let published = super::remediation::published_at(conn, &new).await?;
             sqlx::query::<Any>(
-                "UPDATE fleet_updates SET classification = $1, severity_rank = $2, advisories = $3, sources = $4 \
-                 WHERE id = $5",
+                "UPDATE fleet_updates SET classification = $1, severity_rank = $2, advisories = $3, sources = $4, \
+                 published_at = $5 WHERE id = $6",
             )
             .bind(class)
             .bind(stored_rank.max(fix.severity_rank))
             .bind(encode(&advisories))
             .bind(encode(&sources))
+            .bind(published)
             .bind(id)
             .execute(&mut *conn)
             .await?;

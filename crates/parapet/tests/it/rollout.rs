@@ -270,3 +270,201 @@ async fn installs_rollbacks_and_faults_in_a_debian_root() {
     assert!(open.is_empty(), "no job left open: {history}");
     server.stop();
 }
+
+/// Waits up to 30 s for `ready` to hold of what `read` returns; the last value read.
+async fn wait_for<F, Fut>(what: &str, mut read: F, ready: impl Fn(&Value) -> bool) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let started = Instant::now();
+    loop {
+        let value = read().await;
+        if ready(&value) {
+            return value;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{what}: {value:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Publishes a bulletin for the Debian package `package` of the vendor's own product, fixed in
+/// `fixed`; its ID.
+async fn publish_bulletin(api: &Api, package: &str, fixed: &str, cve: &str) -> String {
+    let purl = format!("pkg:deb/debian/{package}?distro=debian-12");
+    let product = api.post("/api/v1/products", json!({"vendor": "Acme", "name": package, "purl": purl})).await;
+    let product_id = product["id"].as_i64().unwrap();
+    let version = api
+        .post(
+            &format!("/api/v1/products/{product_id}/versions"),
+            json!({"version": "1.0", "purl": format!("pkg:deb/debian/{package}@1.0?distro=debian-12")}),
+        )
+        .await;
+    let document = api
+        .post(
+            "/api/v1/documents",
+            json!({
+                "kind": "bulletin", "title": format!("Security update for {package} ({cve})"),
+                "summary": "This update fixes a flaw that lets a local user read other users' files.",
+                "tlp": "WHITE", "products": [product_id],
+                "vulnerabilities": [{"cve": cve, "title": format!("{package} reads files it should not"),
+                    "description": "A symlink in the spool folder is followed.",
+                    "cvss_v31": "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N", "affected": [version["id"]]}],
+                "updates": [{"product_id": product_id, "branch": null, "fixed_version": fixed, "purl": null,
+                    "url": "https://acme.example/download", "restart_required": false}]
+            }),
+        )
+        .await;
+    let id = document["id"].as_str().unwrap().to_owned();
+    api.post(&format!("/api/v1/documents/{id}/publish"), json!({})).await;
+    id
+}
+
+/// The loop the issue asks for: a vendor's bulletin for its own package, whose fix is in its
+/// apt repository, reaches the catalog; a rule approves it for the ring's pilot stage; the pilot
+/// host installs it in its window; the ring promotes it; the broad host installs it; the
+/// bulletin's exposure is zero and its time to remediation the time that passed. A second
+/// bulletin whose update fails stops at the pilot stage, saying why.
+async fn publication_to_patched_fleet(env: &[(&str, &str)]) {
+    let temp = tempfile::tempdir().unwrap();
+    let repository = Repository::new(
+        &temp.path().join("apt"),
+        &[
+            package("acme-widget", "1.0"),
+            package("acme-widget", "1.1"),
+            package("acme-gadget", "1.0"),
+            TestPackage {
+                name: "acme-gadget",
+                version: "1.1",
+                postinst: Some("echo 'acme-gadget 1.1 cannot start' >&2\nexit 1"),
+            },
+        ],
+    );
+    let (pilot, broad) = (Root::new(&repository), Root::new(&repository));
+    for root in [&pilot, &broad] {
+        root.run("apt-get", &["install", "-y", "-q", "acme-widget=1.0", "acme-gadget=1.0"]);
+    }
+    let data = temp.path().join("data");
+    let token = admin_token(&data, env);
+    let (server, base) = serve_on(&data, "127.0.0.1:0", env).await;
+    let api = Api { base: base.clone(), token, http: reqwest::Client::new() };
+    for (group, root) in [("pilot", &pilot), ("broad", &broad)] {
+        api.post("/api/v1/fleet/groups", json!({"name": group})).await;
+        let secret = api.post("/api/v1/fleet/enrollment-secrets", json!({"name": group, "group": group})).await;
+        let enrolled = root
+            .agent(&["enroll", "--server", &base, "--secret", secret["secret"].as_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(enrolled.status.success(), "{}", printed(&enrolled));
+        assert_eq!(ran(&check_in(root)), []);
+    }
+    let window = api
+        .http
+        .put(format!("{base}/api/v1/fleet/groups/pilot/rollout"))
+        .bearer_auth(&api.token)
+        .json(&json!({"windows": "UTC; daily 00:00-24:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(window.status().is_success(), "{}", window.text().await.unwrap());
+    api.post(
+        "/api/v1/fleet/rings",
+        json!({"name": "staged", "stages": ["pilot", "broad"], "promotion_delay_hours": 0,
+        "failure_budget_percent": 0}),
+    )
+    .await;
+    api.post(
+        "/api/v1/fleet/rules",
+        json!({"name": "vendor fixes", "ring": "staged",
+        "criteria": {"classifications": ["security"], "packages": ["acme-*"]}}),
+    )
+    .await;
+
+    // The bulletin, published: the catalog has its fix, and the rule approves it for the pilots.
+    let bulletin = publish_bulletin(&api, "acme-widget", "1.1", "CVE-2099-4001").await;
+    let published = Instant::now();
+    let updates = wait_for(
+        "the rule approves the bulletin's update for the pilot stage",
+        || api.get("/api/v1/fleet/updates?q=acme-widget"),
+        |u| u["items"][0]["approvals"][0]["group"] == "pilot",
+    )
+    .await;
+    assert_eq!(updates["items"][0]["version"], "1.1", "{updates:#}");
+    assert_eq!(updates["items"][0]["approvals"][0]["rule"], "vendor fixes", "{updates:#}");
+    let exposure = api.get(&format!("/api/v1/fleet/advisories/{bulletin}/exposure")).await;
+    assert_eq!(exposure["hosts_now"], 2, "{exposure:#}");
+    assert_eq!(ran(&check_in(&broad)), [], "the broad stage waits for the pilot");
+
+    only_job(&check_in(&pilot), "install", "succeeded");
+    assert_eq!(pilot.installed("acme-widget"), ("ii".into(), "1.1".into()));
+    wait_for(
+        "the ring promotes the update to the broad stage",
+        || api.get("/api/v1/fleet/updates?q=acme-widget"),
+        |u| u["items"][0]["approvals"].as_array().is_some_and(|a| a.iter().any(|a| a["group"] == "broad")),
+    )
+    .await;
+    let before_last = published.elapsed();
+    only_job(&check_in(&broad), "install", "succeeded");
+    let after_last = published.elapsed();
+    assert_eq!(broad.installed("acme-widget"), ("ii".into(), "1.1".into()));
+
+    let exposure_path = format!("/api/v1/fleet/advisories/{bulletin}/exposure");
+    let exposure = wait_for(
+        "the exposure reaches zero with a time to remediation",
+        || api.get(&exposure_path),
+        |e| e["hosts_now"] == 0 && !e["remediation"]["time_to_remediation_seconds"].is_null(),
+    )
+    .await;
+    let took = exposure["remediation"]["time_to_remediation_seconds"].as_u64().unwrap();
+    // Publication was a moment before `published` started counting; both ends to the second.
+    assert!(
+        took + 2 >= before_last.as_secs() && took <= after_last.as_secs() + 2,
+        "time to remediation {took} s, the last host was patched between {before_last:?} and {after_last:?}: {exposure:#}"
+    );
+    let groups: Vec<&str> = exposure["remediation"]["updates"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["pilot", "broad"], "{exposure:#}");
+    let dashboard = api.get("/api/v1/fleet/remediation?days=90").await;
+    assert_eq!(dashboard["overall"]["count"], 1, "{dashboard:#}");
+
+    // A second bulletin whose update fails on the pilot: the ring stops there, and says why.
+    let failing = publish_bulletin(&api, "acme-gadget", "1.1", "CVE-2099-4002").await;
+    wait_for(
+        "the rule approves the failing update for the pilot stage",
+        || api.get("/api/v1/fleet/updates?q=acme-gadget"),
+        |u| u["items"][0]["approvals"][0]["group"] == "pilot",
+    )
+    .await;
+    only_job(&check_in(&pilot), "install", "failed");
+    assert_eq!(pilot.installed("acme-gadget"), ("ii".into(), "1.0".into()), "put back");
+    let progress = wait_for(
+        "the ring stops at the pilot stage",
+        || api.get("/api/v1/fleet/ring-progress"),
+        |p| p["items"].as_array().unwrap().iter().any(|i| i["package"] == "acme-gadget" && i["state"] == "stopped"),
+    )
+    .await;
+    let stopped = progress["items"].as_array().unwrap().iter().find(|i| i["package"] == "acme-gadget").unwrap().clone();
+    assert_eq!(
+        stopped["reason"],
+        "stopped at pilot: 1 of 1 installs failed (100%), more than the ring's failure budget of 0%"
+    );
+    assert_eq!(ran(&check_in(&broad)), [], "the broad stage never gets it");
+    let exposure = api.get(&format!("/api/v1/fleet/advisories/{failing}/exposure")).await;
+    assert_eq!(exposure["hosts_now"], 2, "{exposure:#}");
+    drop(server);
+}
+
+#[tokio::test]
+async fn publication_to_patched_fleet_on_sqlite() {
+    publication_to_patched_fleet(&[]).await;
+}
+
+#[tokio::test]
+async fn publication_to_patched_fleet_on_postgres() {
+    let url = crate::postgres_database("parapet_rollout").await;
+    publication_to_patched_fleet(&[("PARAPET_DATABASE_URL", &url)]).await;
+}
