@@ -64,6 +64,7 @@ pub fn routes(state: &AppState) -> Routes {
         .merge(fleet::agent::routes(state))
         .merge(fleet::api::routes())
         .merge(fleet::pages::routes())
+        .merge(fleet::rollout_pages::routes())
 }
 
 /// The whole application as one router.

@@ -15,6 +15,7 @@ pub(crate) mod approvals;
 pub mod matcher;
 pub mod pages;
 pub(crate) mod rollout;
+pub mod rollout_pages;
 mod worker;
 
 use parapet_model::{FieldError, Permission, Tag};

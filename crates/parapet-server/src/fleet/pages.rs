@@ -128,6 +128,8 @@ async fn host(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id
     let detail = super::host(&state, &caller, &id).await?;
     let packages = super::host_packages(&state, &caller, &id).await?;
     let check_ins = super::check_ins(&state, &caller, &id).await?;
+    let jobs: Vec<Value> =
+        super::approvals::host_jobs(&state, &caller, &id).await?.iter().map(super::rollout_pages::job_row).collect();
     let (needed, rest): (Vec<&HostPackage>, Vec<&HostPackage>) =
         packages.iter().partition(|p| p.update_version.is_some() || !p.findings.is_empty());
     let (updates, vulnerable): (Vec<&HostPackage>, Vec<&HostPackage>) =
@@ -170,6 +172,7 @@ async fn host(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id
             inventory => rest.into_iter().map(package_row).collect::<Vec<_>>(),
             uncomputed,
             history,
+            jobs,
             can_manage => caller.viewer.can(Permission::ManageFleet),
         },
     )

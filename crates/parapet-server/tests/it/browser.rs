@@ -71,13 +71,13 @@ async fn fleet_console_in_chromium() {
     let driver = ChromeDriver::start();
     let app = crate::TestApp::new().await;
     let admin = app.user("root", Role::Admin).await;
-    let host = crate::fleet::exposed_host(&app, &admin).await;
+    let (host, credential) = crate::fleet::exposed_host_and_credential(&app, &admin).await;
     let server = crate::spawn(&app).await;
     let client = driver.connect().await;
-    drive(driver, client.clone(), fleet_flow(client, server.base.clone(), host)).await;
+    drive(driver, client.clone(), fleet_flow(client, server.base.clone(), host, credential)).await;
 }
 
-async fn fleet_flow(c: Client, base: String, host: String) {
+async fn fleet_flow(c: Client, base: String, host: String, credential: String) {
     sign_in(&c, &base, "root").await;
     wait_for(&c, "header nav a[href='/console/fleet']").await.click().await.expect("follow the Fleet link");
     wait_for_text(&c, "h1", "Fleet").await;
@@ -128,6 +128,43 @@ async fn fleet_flow(c: Client, base: String, host: String) {
     submit(&form, "Create group").await;
     let groups = wait_for_text(&c, "#groups", "prod").await;
     assert!(groups.contains("env=prod role=web"), "{groups:?}");
+    // ---- approves the host's update for its group ----
+    c.goto(&format!("{base}/console/fleet/updates")).await.expect("open the updates");
+    wait_for_text(&c, "h1", "Updates and approvals").await;
+    let row = text(&c, "#updates tbody tr").await;
+    assert!(row.contains("openssl") && row.contains("1.0-2") && row.contains("not approved"), "{row:?}");
+    let form = find_form(&c, "#updates form").await;
+    field(&form, "select[name='group']").await.select_by_value("web").await.expect("choose the group");
+    submit(&form, "Set").await;
+    let row = wait_for_text(&c, "#updates tbody tr", "approved").await;
+    assert!(row.contains("root"), "the approval says who made it: {row:?}");
+    // ---- the agent checks in, gets its job, reports it ----
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .post(format!("{base}/api/v1/agent/check-in"))
+        .bearer_auth(&credential)
+        .json(&crate::fleet::check_in(2, None))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = answer["jobs"][0]["id"].as_i64().unwrap_or_else(|| panic!("no job: {answer}"));
+    let report = json!({"outcome": "succeeded", "message": "installed openssl 1.0-2",
+        "changes": [{"name": "openssl", "arch": "amd64", "before": "1.0-1", "after": "1.0-2"}],
+        "log": "Setting up openssl (1.0-2) ...", "started_at": "2026-12-07T10:00:00Z", "finished_at": "2026-12-07T10:00:05Z"});
+    let reported =
+        http.post(format!("{base}/api/v1/agent/jobs/{job}/report")).bearer_auth(&credential).json(&report).send().await;
+    assert_eq!(reported.unwrap().status(), 200);
+    // ---- reads the host's job history, and rolls the install back ----
+    c.goto(&format!("{base}/console/fleet/hosts/{host}")).await.expect("open the host");
+    let history = wait_for_text(&c, "#job-history", "succeeded").await;
+    assert!(history.contains("openssl 1.0-1 → 1.0-2") && history.contains("installed openssl 1.0-2"), "{history:?}");
+    let form = find_form(&c, "#job-history form").await;
+    submit(&form, "Roll back").await;
+    let history = wait_for_text(&c, "#job-history", "rollback").await;
+    assert!(history.contains("pending") && history.contains("openssl 1.0-1"), "{history:?}");
 }
 
 /// What the user does, step by step.

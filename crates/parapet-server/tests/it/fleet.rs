@@ -27,7 +27,7 @@ fn inventory() -> Vec<parapet_model::InstalledPackage> {
         .collect()
 }
 
-fn check_in(sequence: u64, inventory: Option<&[parapet_model::InstalledPackage]>) -> Value {
+pub(crate) fn check_in(sequence: u64, inventory: Option<&[parapet_model::InstalledPackage]>) -> Value {
     let packages = self::inventory();
     let digest = parapet_scan::collect::inventory_digest(&packages);
     let mut body = json!({"sequence": sequence, "facts": facts("web-1"), "inventory_digest": digest});
@@ -185,6 +185,11 @@ async fn fleet_data_is_for_staff_and_changed_by_admins() {
 /// alias `CVE-2099-0001`, synced from a local folder) says is fixed in `1.0-2`, which the
 /// security suite has: what the console pages and the browser test show. Returns the host's ID.
 pub(crate) async fn exposed_host(app: &TestApp, admin: &str) -> String {
+    exposed_host_and_credential(app, admin).await.0
+}
+
+/// [`exposed_host`], and the host's credential, to check in as its agent.
+pub(crate) async fn exposed_host_and_credential(app: &TestApp, admin: &str) -> (String, String) {
     let group = app.post("/api/v1/fleet/groups", Some(admin), json!({"name": "web", "rule": ["role=web"]})).await;
     assert_eq!(group.status, StatusCode::CREATED, "{}", group.text());
     let secret = secret(app, admin, json!({"name": "web hosts", "group": "web"})).await;
@@ -216,7 +221,7 @@ pub(crate) async fn exposed_host(app: &TestApp, admin: &str) -> String {
         parapet_server::fleet::bring_up_to_date(&app.state, "test").await.unwrap(),
         "the fleet was brought up to date"
     );
-    host.to_owned()
+    (host.to_owned(), credential.to_owned())
 }
 
 /// Records version 1.0-2 of a package in a new apt source's suite (the URL's last part), as its

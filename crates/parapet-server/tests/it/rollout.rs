@@ -321,4 +321,19 @@ async fn rules_defer_and_rings_promote_or_stop_at_their_failure_budget() {
     let outbox = app.state.store.outbox_messages(10).await.unwrap();
     assert!(outbox.iter().any(|m| m.kind == "fleet.ring_stopped"), "{outbox:?}");
     assert_eq!(installs(&b1.check_in(&app).await), pairs(&[("widget", "1.0-2")]), "gadget stays out of broad");
+
+    // The console says the same.
+    let session = crate::sign_in(&app, "root", crate::PASSWORD).await.unwrap();
+    let rollouts = app.send(crate::page("/console/fleet/rollouts", &session)).await;
+    assert_eq!(rollouts.status, StatusCode::OK, "{}", rollouts.text());
+    let text = rollouts.text();
+    assert!(
+        text.contains("pilot → broad") && text.contains("more than the ring&#x27;s failure budget of 10%"),
+        "{text}"
+    );
+    assert!(text.contains("security after 2 days") && text.contains("security; after 2 days"), "{text}");
+    let updates = app.send(crate::page("/console/fleet/updates?q=gadget", &session)).await.text();
+    assert!(updates.contains("gadget") && updates.contains("ring:staged"), "{updates}");
+    let host = app.send(crate::page(&format!("/console/fleet/hosts/{}", pilots[0].id), &session)).await.text();
+    assert!(host.contains("id=\"job-history\"") && host.contains("widget 1.0-1 → 1.0-2"), "{host}");
 }
