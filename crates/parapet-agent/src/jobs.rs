@@ -173,9 +173,9 @@ impl Executor {
         }
     }
 
-    /// What dpkg says is installed, with each package's status.
-    async fn snapshot(&self) -> Snapshot {
-        let mut log = Log::default();
+    /// What dpkg says is installed, with each package's status; empty (with the reason in
+    /// the log, when there is one) if dpkg cannot be asked.
+    async fn snapshot(&self, log: Option<&mut Log>) -> Snapshot {
         let admin = self.root.join("var/lib/dpkg");
         let output = tokio::process::Command::new("dpkg-query")
             .arg(format!("--admindir={}", admin.display()))
@@ -201,7 +201,11 @@ impl Executor {
                     out.insert((name.to_owned(), arch.to_owned()), Installed { version: version.to_owned(), status });
                 }
             }
-            Err(e) => log.line(format!("dpkg-query: {e}")),
+            Err(e) => {
+                if let Some(log) = log {
+                    log.line(format!("E: cannot run dpkg-query: {e}"));
+                }
+            }
         }
         out
     }
@@ -283,20 +287,24 @@ impl Executor {
         .collect()
     }
 
-    /// What the job's packages are now and were, and every other package that moved.
+    /// What the job's packages were and are now.
+    fn job_changes(packages: &[JobPackage], before: &Snapshot, after: &Snapshot) -> Vec<PackageChange> {
+        let version =
+            |s: &Snapshot, p: &JobPackage| s.get(&(p.name.clone(), p.arch.clone())).map(|i| i.version.clone());
+        packages
+            .iter()
+            .map(|p| PackageChange {
+                name: p.name.clone(),
+                arch: p.arch.clone(),
+                before: version(before, p),
+                after: version(after, p),
+            })
+            .collect()
+    }
+
+    /// [`Executor::job_changes`], and every other package that moved.
     fn changes(packages: &[JobPackage], before: &Snapshot, after: &Snapshot) -> Vec<PackageChange> {
-        let mut changes: Vec<PackageChange> = Vec::new();
-        let version = |s: &Snapshot, name: &str, arch: &str| {
-            s.get(&(name.to_owned(), arch.to_owned())).map(|i| i.version.clone())
-        };
-        for package in packages {
-            changes.push(PackageChange {
-                name: package.name.clone(),
-                arch: package.arch.clone(),
-                before: version(before, &package.name, &package.arch),
-                after: version(after, &package.name, &package.arch),
-            });
-        }
+        let mut changes = Executor::job_changes(packages, before, after);
         let keys: std::collections::BTreeSet<&(String, String)> = before.keys().chain(after.keys()).collect();
         for key in keys {
             if packages.iter().any(|p| p.name == key.0 && p.arch == key.1) {
@@ -335,13 +343,13 @@ impl Executor {
                 started_at,
             );
         }
-        let before = self.snapshot().await;
+        let before = self.snapshot(Some(&mut log)).await;
         let (outcome, message) = match &job.work {
             JobWork::Install { packages } => self.install(&mut log, packages, &before).await,
             JobWork::Rollback { packages } => self.rollback(&mut log, packages).await,
             JobWork::Reboot => self.reboot(&mut log).await,
         };
-        let after = self.snapshot().await;
+        let after = self.snapshot(Some(&mut log)).await;
         let changes = Executor::changes(job.work.packages(), &before, &after);
         let mut outcome = outcome;
         let mut message = message;
@@ -378,7 +386,7 @@ impl Executor {
         args.extend(self.apt_options());
         args.extend(packages.iter().map(|p| format!("{}:{}={}", p.name, p.arch, p.version)));
         let ran = self.run(log, "apt-get", &args, None, self.timeout).await;
-        let after = self.snapshot().await;
+        let after = self.snapshot(Some(&mut *log)).await;
         // The versions just installed go into the cache too: a later rollback of a rollback,
         // or a reinstall, finds them there.
         for package in packages {
@@ -494,7 +502,7 @@ impl Executor {
         if self.live() {
             self.run(&mut log, "dpkg", &["--configure".into(), "-a".into()], None, self.timeout).await;
         }
-        let after = self.snapshot().await;
+        let after = self.snapshot(Some(&mut log)).await;
         let packages = running.job.work.packages();
         let missed = unreached(packages, &after);
         let (outcome, message) = if missed.is_empty() {
@@ -502,16 +510,15 @@ impl Executor {
         } else {
             (JobOutcome::Failed, format!("interrupted; not at the version wanted: {}", missed.join(", ")))
         };
-        let mut changes = Executor::changes(packages, &before, &after);
-        // Only the job's own packages are known from before: others cannot be told apart.
-        changes.truncate(packages.len());
+        // Only the job's own packages are known from before.
+        let changes = Executor::job_changes(packages, &before, &after);
         let reboot = self.reboot_required(&changes);
         report(outcome, message, changes, reboot, &log, running.started_at)
     }
 
     /// The job's packages as installed now, for [`RunningJob::before`].
     pub async fn before(&self, job: &Job) -> Vec<(String, String, Option<String>)> {
-        let snapshot = self.snapshot().await;
+        let snapshot = self.snapshot(None).await;
         job.work
             .packages()
             .iter()

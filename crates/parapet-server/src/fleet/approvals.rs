@@ -85,7 +85,7 @@ pub(crate) async fn approve(state: &AppState, caller: &Caller, input: ApprovalIn
     if input.groups.is_empty() {
         return Err(ApiError::invalid("groups", "name at least one group"));
     }
-    let known = state.store.groups().await?;
+    let known = state.store.group_rollouts().await?;
     let mut group_ids = Vec::new();
     for name in &input.groups {
         let group = known.iter().find(|g| &g.name == name);

@@ -13,7 +13,6 @@ use parapet_model::Severity;
 use parapet_scan::collect;
 use parapet_scan::finding::{Finding, FindingKind};
 use parapet_store::{ComputedFix, ComputedPackage, PackageFinding, PackageToCompute, Store, StoreError, SuiteUpdate};
-use parapet_versions::Scheme;
 
 /// A catalog snapshot as the matcher holds it.
 struct Loaded {
@@ -151,8 +150,7 @@ fn compute(
 /// Without a suite's update, the newest version the package's advisories say fixes them (a
 /// vendor's bulletin for its own package), which fixes every issue fixed at or below it.
 fn advisory_fix(findings: &[Finding], ecosystem: &str) -> Option<ComputedFix> {
-    let scheme = Scheme::parse(ecosystem).ok();
-    let order = |a: &str, b: &str| scheme.and_then(|s| s.compare(a, b).ok()).unwrap_or_else(|| a.cmp(b));
+    let order = super::rollout::version_order(ecosystem);
     let fixed: Vec<(&Finding, &str)> = findings
         .iter()
         .filter(|f| f.kind == FindingKind::Vulnerable)

@@ -8,8 +8,8 @@ use std::cmp::Ordering;
 
 use jiff::tz::TimeZone;
 use parapet_model::rollout::{self, HostApproval, Planned, Promotion, RingPolicy, StageResults, UpdateFacts, Windows};
-use parapet_model::{Job, JobPackage};
-use parapet_store::{GroupRollout, NewJobPackage, StoredJob};
+use parapet_model::{Job, JobPackage, JobWork};
+use parapet_store::{GroupRollout, HostRollout, NewJobPackage, StoredJob};
 use parapet_versions::Scheme;
 use time::OffsetDateTime;
 
@@ -69,7 +69,7 @@ pub(crate) async fn jobs_for(state: &AppState, host_id: &str, plan_at: Option<i6
     if let Some(open) = open {
         // An install given before and never reported is given again, unless what it installs
         // is no longer approved (the approval was taken back meanwhile).
-        let still_wanted = open.work.kind() != "install"
+        let still_wanted = !matches!(open.work, JobWork::Install { .. })
             || open
                 .work
                 .packages()
@@ -119,7 +119,7 @@ pub(crate) async fn jobs_for(state: &AppState, host_id: &str, plan_at: Option<i6
         state.store.job_sent(job.id, now).await?;
         return Ok(vec![as_job(&job)]);
     }
-    if let Some(job) = reboot_if_allowed(state, host_id, &rollout.groups, &approvals, now, &mut next).await? {
+    if let Some(job) = reboot_if_allowed(state, host_id, &rollout, &approvals, now, &mut next).await? {
         return Ok(vec![job]);
     }
     state.store.set_plan_at(host_id, plan_at, next).await?;
@@ -138,23 +138,18 @@ fn earliest(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<Offs
 async fn reboot_if_allowed(
     state: &AppState,
     host_id: &str,
-    groups: &[GroupRollout],
+    host: &HostRollout,
     approvals: &[HostApproval],
     now: OffsetDateTime,
     next: &mut Option<OffsetDateTime>,
 ) -> ApiResult<Option<Job>> {
-    if groups.iter().all(|g| g.reboot == rollout::RebootPolicy::Never) {
-        return Ok(None);
-    }
-    let Some(host) = state.store.host(host_id, state.settings.fleet.stale_after_ms()).await? else {
-        return Ok(None);
-    };
-    if !host.summary.reboot_required {
+    let groups = &host.groups;
+    if !host.reboot_required || groups.iter().all(|g| g.reboot == rollout::RebootPolicy::Never) {
         return Ok(None);
     }
     // A reboot reported done after the host last booted has not happened yet, whatever the
     // facts still say.
-    let booted_at = host.facts.as_ref().map(|f| now - time::Duration::seconds(f.uptime_seconds as i64));
+    let booted_at = host.uptime_seconds.map(|up| now - time::Duration::seconds(up as i64));
     if let (Some(last), Some(booted)) = (state.store.last_reboot(host_id).await?, booted_at)
         && last >= booted
     {
@@ -182,7 +177,7 @@ async fn reboot_if_allowed(
 
 /// Makes a rollback job that puts back the versions an install replaced.
 pub(crate) async fn rollback(state: &AppState, actor: &str, install: &StoredJob) -> ApiResult<StoredJob> {
-    if install.work.kind() != "install" {
+    if !matches!(install.work, JobWork::Install { .. }) {
         return Err(ApiError::invalid(
             "job",
             format!("job {} is a {}, not an install", install.id, install.work.kind()),
@@ -247,28 +242,29 @@ pub(crate) async fn rollout_pass(state: &AppState) -> ApiResult<()> {
     }
     for progress in state.store.ring_progress(true).await? {
         let counts = state.store.install_counts(progress.update_id, progress.group_id).await?;
-        let update = state.store.fleet_update(progress.update_id).await?;
-        let Some(update) = update else { continue };
-        let order = version_order(&update.ecosystem);
-        let needing = state
-            .store
-            .group_package_versions(progress.group_id, &update.ecosystem, &update.package)
-            .await?
-            .into_iter()
-            .filter(|(_, version)| order(version, &update.version) == Ordering::Less)
-            .count() as u64;
         let policy = RingPolicy {
             promotion_delay: time::Duration::milliseconds(progress.promotion_delay_ms),
             failure_budget_percent: progress.failure_budget_percent.clamp(0, 100) as u8,
         };
-        let stage = StageResults {
-            approved_at: progress.stage_approved_at,
-            succeeded: counts.succeeded.max(0) as u64,
-            failed: counts.failed.max(0) as u64,
-            // Hosts still on an older version, less those whose install is in flight... or
-            // failed (they are counted already).
-            waiting: needing.saturating_sub((counts.failed + counts.in_flight).max(0) as u64),
+        let (succeeded, failed) = (counts.succeeded.max(0) as u64, counts.failed.max(0) as u64);
+        // Who still waits matters only to a stage without a result once its delay is over:
+        // only then are the group's package lists read.
+        let waiting = if succeeded + failed == 0 && now >= progress.stage_approved_at + policy.promotion_delay {
+            let Some(update) = state.store.fleet_update(progress.update_id).await? else { continue };
+            let order = version_order(&update.ecosystem);
+            let needing = state
+                .store
+                .group_package_versions(progress.group_id, &update.ecosystem, &update.package)
+                .await?
+                .into_iter()
+                .filter(|(_, version)| order(version, &update.version) == Ordering::Less)
+                .count() as u64;
+            // Hosts still on an older version, less those whose install is in flight.
+            needing.saturating_sub(counts.in_flight.max(0) as u64)
+        } else {
+            0
         };
+        let stage = StageResults { approved_at: progress.stage_approved_at, succeeded, failed, waiting };
         match rollout::promotion(policy, stage, now) {
             Promotion::Promote => {
                 state.store.promote(&progress, now).await?;

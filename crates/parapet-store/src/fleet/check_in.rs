@@ -211,10 +211,12 @@ impl Store {
         let mut wanted = Wanted::Nothing;
         let mut digest = stored_digest.clone();
         let mut uncomputed = Vec::new();
+        let mut new_list = None;
         if let Some(packages) = write.inventory.filter(|_| !same_inventory) {
             let stored = store_inventory(&mut tx, write.ecosystem, write.digest, packages, known).await?;
             inventory_id = Some(stored.id);
             uncomputed = stored.uncomputed;
+            new_list = Some(stored.package_ids);
             digest = Some(write.digest.to_owned());
             outcome = "inventory";
         } else if !same_inventory {
@@ -263,9 +265,9 @@ impl Store {
         if tags != old_tags {
             apply_rules(&mut tx, write.host_id, &write.facts.tags).await?;
         }
-        if old_inventory != inventory_id {
+        if let Some(list) = new_list.as_deref().filter(|_| old_inventory != inventory_id) {
             // Exposure is counted as of now, when the packages changed (see fleet/remediation).
-            super::remediation::mark_changed(&mut tx, old_inventory, inventory_id, now).await?;
+            super::remediation::mark_changed(&mut tx, old_inventory, list, now).await?;
         }
         if old_inventory.is_some() && old_inventory != inventory_id {
             drop_if_unused(&mut tx, old_inventory).await?;
@@ -404,6 +406,8 @@ async fn known_packages(
 /// An inventory a check-in stored or found stored.
 struct StoredInventory {
     id: i64,
+    /// Its package IDs, ascending.
+    package_ids: Vec<i64>,
     /// Its packages nobody has computed yet.
     uncomputed: Vec<i64>,
 }
@@ -426,7 +430,7 @@ async fn store_inventory(
     {
         let list: Vec<i64> =
             super::package_lists::lists_of(conn, &[id]).await?.into_iter().flat_map(|(_, list)| list).collect();
-        return Ok(StoredInventory { id, uncomputed: uncomputed(conn, &list).await? });
+        return Ok(StoredInventory { id, uncomputed: uncomputed(conn, &list).await?, package_ids: list });
     }
     let missing: Vec<&InstalledPackage> = packages.iter().filter(|p| !known.contains_key(&package_key(p))).collect();
     for chunk in missing.chunks(CHUNK) {
@@ -472,7 +476,9 @@ async fn store_inventory(
     .await?;
     let lists = [(inventory, package_ids)];
     super::findings::recount(conn, &lists, &mut Default::default()).await?;
-    Ok(StoredInventory { id: inventory, uncomputed: uncomputed(conn, &lists[0].1).await? })
+    let uncomputed = uncomputed(conn, &lists[0].1).await?;
+    let [(_, package_ids)] = lists;
+    Ok(StoredInventory { id: inventory, package_ids, uncomputed })
 }
 
 /// The packages of this list nobody has computed yet.

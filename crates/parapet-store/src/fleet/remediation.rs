@@ -126,21 +126,19 @@ pub(super) async fn published_at(conn: &mut AnyConnection, ids: &[String]) -> Re
     Ok(earliest)
 }
 
-/// Marks the advisories of the packages that came or went between two package lists, at `at`.
+/// Marks the advisories of the packages that came or went between an inventory's old package
+/// list (read here) and its new one, at `at`.
 pub(super) async fn mark_changed(
     conn: &mut AnyConnection,
     old: Option<i64>,
-    new: Option<i64>,
+    new: &[i64],
     at: i64,
 ) -> Result<(), StoreError> {
-    let ids: Vec<i64> = [old, new].into_iter().flatten().collect();
-    let lists = package_lists::lists_of(conn, &ids).await?;
-    let list_of = |id: Option<i64>| -> HashSet<i64> {
-        id.and_then(|id| lists.iter().find(|(i, _)| *i == id))
-            .map(|(_, l)| l.iter().copied().collect())
-            .unwrap_or_default()
+    let before: HashSet<i64> = match old {
+        Some(id) => package_lists::lists_of(conn, &[id]).await?.into_iter().flat_map(|(_, list)| list).collect(),
+        None => HashSet::new(),
     };
-    let (before, after) = (list_of(old), list_of(new));
+    let after: HashSet<i64> = new.iter().copied().collect();
     let changed: Vec<i64> = before.symmetric_difference(&after).copied().collect();
     let mut advisories = BTreeSet::new();
     for chunk in changed.chunks(200) {
@@ -226,16 +224,14 @@ impl Store {
         for update in &updates {
             let rows = sqlx::query::<Any>(
                 "SELECT g.name, a.approved_at, \
-                 (SELECT MIN(jp.finished_at) FROM fleet_job_packages jp WHERE jp.update_id = a.update_id \
-                  AND jp.group_id = a.group_id AND jp.outcome = 'succeeded') AS first_install, \
-                 (SELECT MAX(jp.finished_at) FROM fleet_job_packages jp WHERE jp.update_id = a.update_id \
-                  AND jp.group_id = a.group_id AND jp.outcome = 'succeeded') AS last_install, \
-                 (SELECT COUNT(*) FROM fleet_job_packages jp WHERE jp.update_id = a.update_id \
-                  AND jp.group_id = a.group_id AND jp.outcome = 'succeeded') AS installs, \
-                 (SELECT COUNT(*) FROM fleet_job_packages jp WHERE jp.update_id = a.update_id \
-                  AND jp.group_id = a.group_id AND jp.outcome = 'failed') AS failures \
+                 MIN(CASE WHEN jp.outcome = 'succeeded' THEN jp.finished_at END) AS first_install, \
+                 MAX(CASE WHEN jp.outcome = 'succeeded' THEN jp.finished_at END) AS last_install, \
+                 SUM(CASE WHEN jp.outcome = 'succeeded' THEN 1 ELSE 0 END) AS installs, \
+                 SUM(CASE WHEN jp.outcome = 'failed' THEN 1 ELSE 0 END) AS failures \
                  FROM fleet_approvals a JOIN fleet_groups g ON g.id = a.group_id \
-                 WHERE a.update_id = $1 AND a.action = 'install' ORDER BY a.approved_at, g.name",
+                 LEFT JOIN fleet_job_packages jp ON jp.update_id = a.update_id AND jp.group_id = a.group_id \
+                 WHERE a.update_id = $1 AND a.action = 'install' GROUP BY g.name, a.approved_at \
+                 ORDER BY a.approved_at, g.name",
             )
             .bind(update.id)
             .fetch_all(&mut *conn)

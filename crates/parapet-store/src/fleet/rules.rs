@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::{Any, AnyConnection, Row};
 use time::OffsetDateTime;
 
-use super::updates::{ApprovalChange, ApprovedBy, FleetUpdate, approve_in};
+use super::updates::{ApprovalChange, ApprovedBy, FleetUpdate, UPDATE_COLUMNS, approve_in, update_row};
 use crate::audit::{Audit, append};
 use crate::outbox::{OutboxMessage, enqueue};
 use crate::{Store, StoreError, from_ms, now_ms, to_ms};
@@ -217,40 +217,17 @@ impl Store {
     }
 
     pub async fn delete_rule(&self, actor: &str, name: &str) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
-        let id = id_by_name(&mut tx, "fleet_rules", "rule", name).await?;
-        sqlx::query::<Any>("DELETE FROM fleet_rules WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        append(
-            &mut tx,
-            Audit {
-                actor,
-                action: AuditAction::RuleDelete,
-                entity_id: Some(id.to_string()),
-                before: Some(json!({"name": name})),
-                after: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.delete_named(actor, "fleet_rules", "rule", AuditAction::RuleDelete, name).await
     }
 
     /// The updates an enabled rule has not acted on yet.
     pub async fn updates_unseen_by(&self, rule_id: i64) -> Result<Vec<FleetUpdate>, StoreError> {
-        let rows = sqlx::query::<Any>(
-            "SELECT u.id FROM fleet_updates u WHERE NOT EXISTS \
-             (SELECT 1 FROM fleet_rule_applied a WHERE a.rule_id = $1 AND a.update_id = u.id) ORDER BY u.id",
-        )
-        .bind(rule_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            if let Some(update) = self.fleet_update(row.try_get("id")?).await? {
-                out.push(update);
-            }
-        }
-        Ok(out)
+        let sql = format!(
+            "SELECT {UPDATE_COLUMNS} FROM fleet_updates u WHERE NOT EXISTS \
+             (SELECT 1 FROM fleet_rule_applied a WHERE a.rule_id = $1 AND a.update_id = u.id) ORDER BY u.id"
+        );
+        let rows = sqlx::query::<Any>(&sql).bind(rule_id).fetch_all(&self.pool).await?;
+        rows.iter().map(update_row).collect()
     }
 
     /// A rule acts on an update: approves it for its group, or for its ring's first stage (and
@@ -447,18 +424,24 @@ impl Store {
     }
 
     pub async fn delete_ring(&self, actor: &str, name: &str) -> Result<(), StoreError> {
+        self.delete_named(actor, "fleet_rings", "ring", AuditAction::RingDelete, name).await
+    }
+
+    /// Deletes the rule or ring of this name (`table` is one of theirs, never input), audited.
+    async fn delete_named(
+        &self,
+        actor: &str,
+        table: &str,
+        what: &'static str,
+        action: AuditAction,
+        name: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        let id = id_by_name(&mut tx, "fleet_rings", "ring", name).await?;
-        sqlx::query::<Any>("DELETE FROM fleet_rings WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let id = id_by_name(&mut tx, table, what, name).await?;
+        sqlx::query::<Any>(&format!("DELETE FROM {table} WHERE id = $1")).bind(id).execute(&mut *tx).await?;
         append(
             &mut tx,
-            Audit {
-                actor,
-                action: AuditAction::RingDelete,
-                entity_id: Some(id.to_string()),
-                before: Some(json!({"name": name})),
-                after: None,
-            },
+            Audit { actor, action, entity_id: Some(id.to_string()), before: Some(json!({"name": name})), after: None },
         )
         .await?;
         tx.commit().await?;

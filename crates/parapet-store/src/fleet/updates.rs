@@ -5,7 +5,7 @@
 //! (`fleet_hosts.plan_at`): the check-in is where a host's jobs are made, so nothing is planned
 //! for hosts that never come back.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use parapet_model::rollout::{ApprovalAction, HostApproval, HostPackageVersion, RebootPolicy};
 use parapet_model::{AuditAction, Severity};
@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::findings::ComputedFix;
 use super::package_lists;
 use crate::audit::{Audit, append};
-use crate::{Page, Store, StoreError, from_ms, now_ms, placeholders, to_ms};
+use crate::{Arg, Binds, Page, Store, StoreError, from_ms, like_pattern, now_ms, placeholders, to_ms};
 
 /// One version of one package in one ecosystem.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -122,7 +122,7 @@ pub struct GroupRollout {
     pub reboot: RebootPolicy,
 }
 
-fn update_row(row: &sqlx::any::AnyRow) -> Result<FleetUpdate, StoreError> {
+pub(super) fn update_row(row: &sqlx::any::AnyRow) -> Result<FleetUpdate, StoreError> {
     let list = |column: &str| -> Result<Vec<String>, StoreError> {
         serde_json::from_str(&row.try_get::<String, _>(column)?).map_err(|e| StoreError::Corrupt(e.to_string()))
     };
@@ -140,7 +140,7 @@ fn update_row(row: &sqlx::any::AnyRow) -> Result<FleetUpdate, StoreError> {
     })
 }
 
-const UPDATE_COLUMNS: &str = "u.id, u.ecosystem, u.package, u.version, u.classification, u.severity_rank, \
+pub(super) const UPDATE_COLUMNS: &str = "u.id, u.ecosystem, u.package, u.version, u.classification, u.severity_rank, \
                               u.advisories, u.sources, u.released_at, u.first_seen_at";
 
 const APPROVAL_SELECT: &str = "SELECT a.id, a.update_id, a.group_id, g.name AS group_name, a.action, a.deadline, \
@@ -170,43 +170,52 @@ impl Store {
     pub async fn fleet_updates(&self, query: &FleetUpdateQuery) -> Result<Page<UpdateRow>, StoreError> {
         let per_page = query.per_page.clamp(1, 500);
         let page = query.page.max(1);
-        let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-        let mut filter = String::from(" WHERE 1 = 1");
-        let mut args: Vec<String> = Vec::new();
-        if let Some(q) = q {
-            args.push(format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-            args.push(format!("%\"{}\"%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-            filter.push_str(&format!(
-                " AND (u.package LIKE ${} ESCAPE '\\' OR u.advisories LIKE ${} ESCAPE '\\')",
-                args.len() - 1,
-                args.len()
+        let mut binds = Binds::default();
+        let mut conditions: Vec<String> = Vec::new();
+        if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let package = binds.add(Arg::Text(like_pattern(q)));
+            let advisory = binds.add(Arg::Text(like_pattern(&format!("\"{q}\""))));
+            conditions.push(format!(
+                "(LOWER(u.package) LIKE {package} ESCAPE '\\' OR LOWER(u.advisories) LIKE {advisory} ESCAPE '\\')"
             ));
         }
         if let Some(class) = &query.classification {
-            args.push(class.clone());
-            filter.push_str(&format!(" AND u.classification = ${}", args.len()));
+            conditions.push(format!("u.classification = {}", binds.add(Arg::Text(class.clone()))));
         }
-        let count_sql = format!("SELECT COUNT(*) FROM fleet_updates u{filter}");
-        let mut count = sqlx::query_scalar::<Any, i64>(&count_sql);
-        for arg in &args {
-            count = count.bind(arg.as_str());
+        let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        let total = binds
+            .to(sqlx::query(&format!("SELECT COUNT(*) AS n FROM fleet_updates u{filter}")))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<i64, _>("n")?;
+        let limit = binds.add(Arg::Int(i64::from(per_page)));
+        let offset = binds.add(Arg::Int(i64::from(page - 1) * i64::from(per_page)));
+        let rows = binds
+            .to(sqlx::query(&format!(
+                "SELECT {UPDATE_COLUMNS} FROM fleet_updates u{filter} ORDER BY u.first_seen_at DESC, u.id DESC \
+                 LIMIT {limit} OFFSET {offset}"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+        let updates = rows.iter().map(update_row).collect::<Result<Vec<_>, _>>()?;
+        // The page's approvals in one query.
+        let mut approvals: BTreeMap<i64, Vec<Approval>> = BTreeMap::new();
+        if !updates.is_empty() {
+            let sql =
+                format!("{APPROVAL_SELECT} WHERE a.update_id IN ({}) ORDER BY g.name", placeholders(1, updates.len()));
+            let mut select = sqlx::query::<Any>(&sql);
+            for update in &updates {
+                select = select.bind(update.id);
+            }
+            for row in select.fetch_all(&self.pool).await? {
+                let approval = approval_row(&row)?;
+                approvals.entry(approval.update_id).or_default().push(approval);
+            }
         }
-        let total = count.fetch_one(&self.pool).await?;
-        let sql = format!(
-            "SELECT {UPDATE_COLUMNS} FROM fleet_updates u{filter} ORDER BY u.first_seen_at DESC, u.id DESC \
-             LIMIT {per_page} OFFSET {}",
-            i64::from(page - 1) * i64::from(per_page)
-        );
-        let mut select = sqlx::query::<Any>(&sql);
-        for arg in &args {
-            select = select.bind(arg.as_str());
-        }
-        let updates = select.fetch_all(&self.pool).await?.iter().map(update_row).collect::<Result<Vec<_>, _>>()?;
-        let mut items = Vec::with_capacity(updates.len());
-        for update in updates {
-            let approvals = self.approvals_of(update.id).await?;
-            items.push(UpdateRow { update, approvals });
-        }
+        let items = updates
+            .into_iter()
+            .map(|update| UpdateRow { approvals: approvals.remove(&update.id).unwrap_or_default(), update })
+            .collect();
         Ok(Page { items, total, page, per_page })
     }
 
@@ -217,9 +226,10 @@ impl Store {
 
     /// The updates that fix an advisory (by ID or alias).
     pub async fn updates_fixing(&self, advisory: &str) -> Result<Vec<FleetUpdate>, StoreError> {
-        let pattern = format!("%\"{}\"%", advisory.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = like_pattern(&format!("\"{advisory}\""));
         let sql = format!(
-            "SELECT {UPDATE_COLUMNS} FROM fleet_updates u WHERE u.advisories LIKE $1 ESCAPE '\\' ORDER BY u.package, u.id"
+            "SELECT {UPDATE_COLUMNS} FROM fleet_updates u WHERE LOWER(u.advisories) LIKE $1 ESCAPE '\\' \
+             ORDER BY u.package, u.id"
         );
         let rows = sqlx::query::<Any>(&sql).bind(pattern).fetch_all(&self.pool).await?;
         let updates = rows.iter().map(update_row).collect::<Result<Vec<_>, _>>()?;
@@ -279,6 +289,7 @@ pub(super) async fn approve_in(tx: &mut AnyConnection, change: &ApprovalChange<'
         ApprovedBy::Ring { id, rule_id, .. } => (rule_id, Some(id)),
     };
     let mut changed = 0;
+    let mut replan: BTreeSet<i64> = BTreeSet::new();
     for update_id in change.update_ids {
         let exists = sqlx::query_scalar::<Any, i64>("SELECT COUNT(*) FROM fleet_updates WHERE id = $1")
             .bind(*update_id)
@@ -354,10 +365,11 @@ pub(super) async fn approve_in(tx: &mut AnyConnection, change: &ApprovalChange<'
             )
             .await?;
             changed += 1;
+            replan.insert(*group_id);
         }
     }
-    for group_id in change.group_ids {
-        plan_group(&mut *tx, *group_id).await?;
+    for group_id in replan {
+        plan_group(&mut *tx, group_id).await?;
     }
     Ok(changed)
 }
@@ -546,6 +558,10 @@ async fn sources_naming(conn: &mut AnyConnection, ids: &[String]) -> Result<BTre
 #[derive(Debug, Clone, Default)]
 pub struct HostRollout {
     pub ecosystem: String,
+    /// The system asks for a restart, as the last check-in or job report said.
+    pub reboot_required: bool,
+    /// The host's uptime at its last check-in.
+    pub uptime_seconds: Option<u64>,
     pub groups: Vec<GroupRollout>,
     pub approvals: Vec<(HostApproval, i64)>,
     /// The host's packages that some approval of its groups names.
@@ -557,13 +573,16 @@ impl Store {
     /// the host's installed versions of the packages approved.
     pub async fn host_rollout(&self, host_id: &str) -> Result<HostRollout, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let host = sqlx::query::<Any>("SELECT ecosystem, inventory_id FROM fleet_hosts WHERE id = $1")
-            .bind(host_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(StoreError::NotFound("host"))?;
+        let host =
+            sqlx::query::<Any>("SELECT ecosystem, inventory_id, reboot_required, facts FROM fleet_hosts WHERE id = $1")
+                .bind(host_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound("host"))?;
         let ecosystem: String = host.try_get("ecosystem")?;
         let inventory: Option<i64> = host.try_get("inventory_id")?;
+        let facts: Option<parapet_model::HostFacts> =
+            host.try_get::<Option<String>, _>("facts")?.and_then(|f| serde_json::from_str(&f).ok());
         let groups = sqlx::query::<Any>(
             "SELECT DISTINCT g.id, g.name, g.windows, g.reboot FROM fleet_groups g \
              JOIN fleet_group_members m ON m.group_id = g.id WHERE m.host_id = $1 ORDER BY g.name",
@@ -574,7 +593,13 @@ impl Store {
         .iter()
         .map(group_rollout)
         .collect::<Result<Vec<_>, _>>()?;
-        let mut out = HostRollout { ecosystem: ecosystem.clone(), groups, ..HostRollout::default() };
+        let mut out = HostRollout {
+            ecosystem: ecosystem.clone(),
+            reboot_required: host.try_get::<i64, _>("reboot_required")? != 0,
+            uptime_seconds: facts.map(|f| f.uptime_seconds),
+            groups,
+            ..HostRollout::default()
+        };
         if out.groups.is_empty() {
             return Ok(out);
         }
@@ -663,20 +688,30 @@ impl Store {
         }
         let mut wanted: Vec<i64> = candidates.iter().map(|(id, _)| *id).collect();
         wanted.sort_unstable();
-        let rows = sqlx::query::<Any>(
-            "SELECT h.id, i.package_ids FROM fleet_hosts h JOIN fleet_inventories i ON i.id = h.inventory_id \
-             WHERE h.revoked_at IS NULL AND h.id IN (SELECT host_id FROM fleet_group_members WHERE group_id = $1)",
+        let hosts = sqlx::query::<Any>(
+            "SELECT id, inventory_id FROM fleet_hosts WHERE revoked_at IS NULL AND inventory_id IS NOT NULL \
+             AND id IN (SELECT host_id FROM fleet_group_members WHERE group_id = $1)",
         )
         .bind(group_id)
         .fetch_all(&mut *conn)
-        .await?;
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get::<String, _>("id")?, row.try_get::<i64, _>("inventory_id")?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        // Hosts share inventories: each distinct one is read once.
+        let mut inventories: Vec<i64> = hosts.iter().map(|(_, inventory)| *inventory).collect();
+        inventories.sort_unstable();
+        inventories.dedup();
+        let mut versions_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (inventory, list) in package_lists::lists_of(&mut conn, &inventories).await? {
+            let held = list.into_iter().filter(|id| wanted.binary_search(id).is_ok());
+            let versions = held.filter_map(|id| candidates.iter().find(|(c, _)| *c == id).map(|(_, v)| v.clone()));
+            versions_of.insert(inventory, versions.collect());
+        }
         let mut out = Vec::new();
-        for row in rows {
-            let host: String = row.try_get("id")?;
-            for id in package_lists::held(&row.try_get::<String, _>("package_ids")?, &wanted)? {
-                if let Some((_, version)) = candidates.iter().find(|(candidate, _)| *candidate == id) {
-                    out.push((host.clone(), version.clone()));
-                }
+        for (host, inventory) in hosts {
+            for version in versions_of.get(&inventory).into_iter().flatten() {
+                out.push((host.clone(), version.clone()));
             }
         }
         Ok(out)
