@@ -13,7 +13,9 @@
 //! second with their p50/p99 latency; the time from committing a new security update for a
 //! package on half of the hosts to every one of them listed as needing it; and the resident
 //! memory of the process (server and clients together, so an upper bound for the server); and
-//! how long a report takes that asks which inventories hold a package.
+//! how long a report takes that asks which inventories hold a package; then rounds of an
+//! approval for all ten groups, every host getting its job at its next check-in and reporting
+//! it, and the time-to-remediation dashboard over those results.
 //! Clients and server share the machine's cores.
 
 use parapet_catalog::model::Update;
@@ -27,6 +29,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 32;
+const GROUPS: usize = 10;
+/// Rollout rounds: each approves a newer version of one package for every group, and every
+/// host gets its job and reports it.
+const ROUNDS: usize = 10;
 const MEASURE: Duration = Duration::from_secs(10);
 
 #[derive(serde::Serialize)]
@@ -88,9 +94,9 @@ async fn postgres() -> Result<Store, String> {
 }
 
 /// The inventory of host `i`: a deterministic subset of the machine's packages, with the
-/// package under test on even hosts only.
-fn inventory_of(i: usize, packages: &[InstalledPackage], target: &str) -> Vec<InstalledPackage> {
-    let others: Vec<&InstalledPackage> = packages.iter().filter(|p| p.name != target).collect();
+/// package under test on even hosts only and the rolled-out one on every host.
+fn inventory_of(i: usize, packages: &[InstalledPackage], target: &str, common: &str) -> Vec<InstalledPackage> {
+    let others: Vec<&InstalledPackage> = packages.iter().filter(|p| p.name != target && p.name != common).collect();
     let keep = 500 + (i * 7919) % (others.len() - 499);
     let mut out: Vec<InstalledPackage> = Vec::with_capacity(keep + 1);
     // Skip one package per host so that inventories differ even at the same size.
@@ -99,6 +105,7 @@ fn inventory_of(i: usize, packages: &[InstalledPackage], target: &str) -> Vec<In
     if i.is_multiple_of(2) {
         out.extend(packages.iter().filter(|p| p.name == target).cloned());
     }
+    out.extend(packages.iter().filter(|p| p.name == common).cloned());
     out.sort();
     out
 }
@@ -121,7 +128,9 @@ fn rss_mb() -> f64 {
 
 async fn run(name: &str, store: Store, count: usize, packages: &[InstalledPackage]) {
     println!("\n== {name} ==");
-    let target = packages.iter().find(|p| p.arch == "amd64").expect("an amd64 package").name.clone();
+    let mut amd64 = packages.iter().filter(|p| p.arch == "amd64");
+    let target = amd64.next().expect("an amd64 package").name.clone();
+    let common = amd64.next().expect("a second amd64 package").clone();
     let admin = {
         let user = store.create_user("bench", "bench", Role::Admin, None).await.expect("admin");
         let token = parapet_server::auth::new_api_token();
@@ -146,25 +155,40 @@ async fn run(name: &str, store: Store, count: usize, packages: &[InstalledPackag
         let _ = stopped.await;
     }));
     let http = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().expect("client");
-    let secret: Value = http
-        .post(format!("{base}/api/v1/fleet/enrollment-secrets"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "bench"}))
-        .send()
-        .await
-        .expect("secret")
-        .json()
-        .await
-        .expect("secret JSON");
-    let secret = secret["secret"].as_str().expect("the secret").to_owned();
+    // Ten groups, each with its enrollment secret; host i joins group i % 10.
+    let mut secrets = Vec::new();
+    for g in 0..GROUPS {
+        let group = format!("group-{g}");
+        let made = http.post(format!("{base}/api/v1/fleet/groups")).bearer_auth(&admin).json(&json!({"name": group}));
+        assert!(made.send().await.expect("group").status().is_success());
+        let secret: Value = http
+            .post(format!("{base}/api/v1/fleet/enrollment-secrets"))
+            .bearer_auth(&admin)
+            .json(&json!({"name": group, "group": group}))
+            .send()
+            .await
+            .expect("secret")
+            .json()
+            .await
+            .expect("secret JSON");
+        secrets.push(secret["secret"].as_str().expect("the secret").to_owned());
+    }
+    let secrets = Arc::new(secrets);
 
     // Enrollment and first full inventory.
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();
     for _ in 0..CLIENTS {
-        let (http, base, secret, next, packages, target) =
-            (http.clone(), base.clone(), secret.clone(), next.clone(), packages.to_vec(), target.clone());
+        let (http, base, secrets, next, packages, target, common) = (
+            http.clone(),
+            base.clone(),
+            secrets.clone(),
+            next.clone(),
+            packages.to_vec(),
+            target.clone(),
+            common.name.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
@@ -174,7 +198,7 @@ async fn run(name: &str, store: Store, count: usize, packages: &[InstalledPackag
                 }
                 let enrolled: Value = http
                     .post(format!("{base}/api/v1/agent/enroll"))
-                    .json(&json!({"secret": secret, "hostname": format!("host-{i}")}))
+                    .json(&json!({"secret": secrets[i % GROUPS], "hostname": format!("host-{i}")}))
                     .send()
                     .await
                     .expect("enroll")
@@ -182,7 +206,7 @@ async fn run(name: &str, store: Store, count: usize, packages: &[InstalledPackag
                     .await
                     .expect("enrolled");
                 let credential = enrolled["credential"].as_str().expect("credential").to_owned();
-                let inventory = inventory_of(i, &packages, &target);
+                let inventory = inventory_of(i, &packages, &target, &common);
                 let digest = parapet_scan::collect::inventory_digest(&inventory);
                 // Serialized straight from the packages, as the agent does, not through a Value.
                 let body =
@@ -244,15 +268,17 @@ async fn run(name: &str, store: Store, count: usize, packages: &[InstalledPackag
                     _ => errors += 1,
                 }
             }
-            (latencies, errors)
+            (latencies, errors, hosts)
         }));
     }
     let mut latencies = Vec::new();
     let mut errors = 0;
+    let mut chunks = Vec::new();
     for worker in workers {
-        let (mine, failed) = worker.await.expect("checking-in client");
+        let (mine, failed, hosts) = worker.await.expect("checking-in client");
         latencies.extend(mine);
         errors += failed;
+        chunks.push(hosts);
     }
     latencies.sort();
     let pct = |p: usize| latencies[((p * latencies.len()).div_ceil(100)).max(1) - 1].as_secs_f64() * 1000.0;
@@ -321,6 +347,120 @@ async fn run(name: &str, store: Store, count: usize, packages: &[InstalledPackag
         "update status of {target} (two passes over {count} inventories): median {:.0} ms of 5",
         took[2].as_secs_f64() * 1000.0
     );
+    rollout(&http, &base, &admin, &common, chunks, count).await;
     let _ = stop.send(());
     let _ = server.await;
+}
+
+/// The CPU time this process has used (server and clients), in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) end in `)`.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |n: usize| fields.get(n).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command), in clock ticks of 1/100 s.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Rounds of approval for every group, the job each host gets at its next check-in, and its
+/// report; then the time-to-remediation dashboard over all those results.
+async fn rollout(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    common: &InstalledPackage,
+    chunks: Vec<Vec<(usize, Host)>>,
+    count: usize,
+) {
+    let groups: Vec<String> = (0..GROUPS).map(|g| format!("group-{g}")).collect();
+    let mut chunks = chunks;
+    let mut rounds = Vec::new();
+    for round in 1..=ROUNDS {
+        let version = format!("{}+rollout{round}", common.version);
+        let approval = json!({"package": common.name, "version": version, "ecosystem": "Debian:12",
+            "groups": groups, "action": "install"});
+        let (wall, cpu) = (Instant::now(), cpu_seconds());
+        let approved = http.post(format!("{base}/api/v1/fleet/approvals")).bearer_auth(admin).json(&approval);
+        assert!(approved.send().await.expect("approval").status().is_success());
+        let mut workers = Vec::new();
+        for mut hosts in std::mem::take(&mut chunks) {
+            let (http, base, common, version) = (http.clone(), base.to_owned(), common.clone(), version.clone());
+            workers.push(tokio::spawn(async move {
+                let mut reported = 0usize;
+                for (i, host) in hosts.iter_mut() {
+                    host.sequence += 1;
+                    let body = json!({"sequence": host.sequence, "facts": facts(*i), "inventory_digest": host.digest});
+                    let answer: Value = http
+                        .post(format!("{base}/api/v1/agent/check-in"))
+                        .bearer_auth(&host.credential)
+                        .json(&body)
+                        .send()
+                        .await
+                        .expect("check-in")
+                        .json()
+                        .await
+                        .expect("answer");
+                    let job = &answer["jobs"][0];
+                    assert_eq!(job["packages"][0]["version"], version.as_str(), "host {i} got its job: {answer}");
+                    let report = json!({"outcome": "succeeded", "message": "bench", "log": "",
+                        "changes": [{"name": common.name, "arch": common.arch, "before": common.version, "after": version}],
+                        "started_at": "2026-12-07T00:00:00Z", "finished_at": "2026-12-07T00:00:01Z"});
+                    let sent = http
+                        .post(format!("{base}/api/v1/agent/jobs/{}/report", job["id"]))
+                        .bearer_auth(&host.credential)
+                        .json(&report)
+                        .send()
+                        .await
+                        .expect("report");
+                    assert!(sent.status().is_success());
+                    reported += 1;
+                }
+                (reported, hosts)
+            }));
+        }
+        let mut reported = 0;
+        for worker in workers {
+            let (n, hosts) = worker.await.expect("rollout client");
+            reported += n;
+            chunks.push(hosts);
+        }
+        assert_eq!(reported, count, "every host reported its job");
+        rounds.push((wall.elapsed().as_secs_f64(), cpu_seconds() - cpu));
+    }
+    let mut walls: Vec<f64> = rounds.iter().map(|(w, _)| *w).collect();
+    walls.sort_by(f64::total_cmp);
+    let cpus: Vec<String> = rounds.iter().map(|(_, c)| format!("{c:.1}")).collect();
+    println!(
+        "rollout: {ROUNDS} rounds of an approval for {GROUPS} groups, {count} jobs given at check-in and {count} results \
+         recorded each: median {:.1} s, fastest {:.1} s, slowest {:.1} s of wall time; CPU of server and clients per round {} s; RSS {:.0} MB",
+        walls[walls.len() / 2],
+        walls[0],
+        walls[walls.len() - 1],
+        cpus.join(", "),
+        rss_mb()
+    );
+
+    let mut took = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let stats: Value = http
+            .get(format!("{base}/api/v1/fleet/remediation?days=90"))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .expect("remediation")
+            .json()
+            .await
+            .expect("remediation JSON");
+        took.push(started.elapsed());
+        assert_eq!(stats["overall"]["count"], ROUNDS, "{stats}");
+    }
+    took.sort();
+    println!(
+        "time-to-remediation dashboard over {} job results: median {:.0} ms of 5 (fastest {:.0} ms)",
+        ROUNDS * count,
+        took[2].as_secs_f64() * 1000.0,
+        took[0].as_secs_f64() * 1000.0
+    );
 }

@@ -265,8 +265,11 @@ impl Store {
         if tags != old_tags {
             apply_rules(&mut tx, write.host_id, &write.facts.tags).await?;
         }
-        if let Some(list) = new_list.as_deref().filter(|_| old_inventory != inventory_id) {
-            // Exposure is counted as of now, when the packages changed (see fleet/remediation).
+        // Exposure is counted as of now, when a host's packages changed (see fleet/remediation):
+        // what a patch takes away is timed to the check-in. A first inventory only adds, and
+        // the exposure sampled after computing and once a minute takes it in, so enrollment
+        // does not pay for marking every advisory of every new host.
+        if let (Some(list), Some(_)) = (new_list.as_deref().filter(|_| old_inventory != inventory_id), old_inventory) {
             super::remediation::mark_changed(&mut tx, old_inventory, list, now).await?;
         }
         if old_inventory.is_some() && old_inventory != inventory_id {

@@ -2,10 +2,11 @@
 //! when installs began and ended, and when its exposure reached zero; and the fleet's figures
 //! over a period (median and 90th percentile, per group and per severity).
 //!
-//! Exposure is counted at the moment a host's packages change: a check-in that changes an
-//! inventory marks the advisories of the packages that came or went (`fleet_exposure_dirty`,
-//! with the time), and the fleet worker counts them and writes each sample at that time, so
-//! that "the last host patched" is when it was, not when the worker came by.
+//! Exposure is counted at the moment a host's packages change: a check-in that replaces a
+//! host's inventory marks the advisories of the packages that came or went
+//! (`fleet_exposure_dirty`, with the time), and the fleet worker counts them and writes each
+//! sample at that time, so that "the last host patched" is when it was, not when the worker came
+//! by. A host's first inventory is left to the samples taken after computing and every minute.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
