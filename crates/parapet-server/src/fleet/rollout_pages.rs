@@ -1,6 +1,6 @@
 //! The console's rollouts: the updates with their approvals per group (one at a time, or all
 //! those a search finds), the rules, rings and windows, where updates stand in their rings, and
-//! the times to remediation; a host's jobs with a rollback button.
+//! the times to remediation; an update's jobs, and a host's with a rollback button.
 //!
 //! Every page and form calls the operations in `approvals.rs`, so the permission checks are the
 //! API's.
@@ -25,6 +25,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .page("/console/fleet/updates", get(updates_page))
         .page("/console/fleet/updates/approve", post(approve))
+        .page("/console/fleet/updates/{id}", get(update_page))
         .page("/console/fleet/rollouts", get(rollouts))
         .page("/console/fleet/rollouts/rules", post(create_rule))
         .page("/console/fleet/rollouts/rings", post(create_ring))
@@ -98,6 +99,40 @@ async fn updates_page(
             groups => groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>(),
             q => query.q.unwrap_or_default(), classification => query.classification.unwrap_or_default(),
             can_manage => caller.viewer.can(Permission::ManageFleet),
+        },
+    )
+}
+
+/// One update: its approvals per group and the jobs that carried it, with their results.
+async fn update_page(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id): Path<String>) -> PageResult {
+    let id = crate::extract::Id::parse(&id).get("update")?;
+    let row = approvals::update(&state, &caller, id).await?;
+    let jobs: Vec<Value> = approvals::update_jobs(&state, &caller, id).await?.iter().map(job_row).collect();
+    let u = &row.update;
+    let approvals: Vec<Value> = row
+        .approvals
+        .iter()
+        .map(|a| {
+            context! {
+                group => a.group, action => a.action.as_str(), deadline => a.deadline.map(fmt_time),
+                by => a.approved_by, at => fmt_time(a.approved_at), paused => a.paused_reason,
+            }
+        })
+        .collect();
+    let title = format!("{} {}", u.package, u.version);
+    page(
+        &state,
+        &caller,
+        "fleet_update.html",
+        &title,
+        "fleet",
+        context! {
+            update => context! {
+                package => u.package, version => u.version, ecosystem => u.ecosystem,
+                classification => u.classification, severity => u.severity.map(|s| s.as_str()),
+                advisories => u.advisories, sources => u.sources, released => fmt_time(u.released_at),
+            },
+            approvals, jobs,
         },
     )
 }

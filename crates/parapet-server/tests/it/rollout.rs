@@ -128,6 +128,13 @@ fn version_approval(version: &str, groups: &[&str], action: &str) -> Value {
     json!({"package": "widget", "version": version, "ecosystem": "Debian:12", "groups": groups, "action": action})
 }
 
+/// The ID of the one update of a package.
+async fn updates_of(app: &TestApp, admin: &str, package: &str) -> i64 {
+    let updates = app.get(&format!("/api/v1/fleet/updates?q={package}"), Some(admin)).await.json();
+    assert_eq!(updates["total"], 1, "{updates}");
+    updates["items"][0]["id"].as_i64().unwrap()
+}
+
 /// Friday 2026-12-04, noon UTC.
 const FRIDAY_NOON: OffsetDateTime = datetime!(2026-12-04 12:00 UTC);
 
@@ -334,6 +341,14 @@ async fn rules_defer_and_rings_promote_or_stop_at_their_failure_budget() {
     assert!(text.contains("security after 2 days") && text.contains("security; after 2 days"), "{text}");
     let updates = app.send(crate::page("/console/fleet/updates?q=gadget", &session)).await.text();
     assert!(updates.contains("gadget") && updates.contains("ring:staged"), "{updates}");
+    let widget = updates_of(&app, &admin, "widget").await;
+    let page = app.send(crate::page(&format!("/console/fleet/updates/{widget}"), &session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let text = page.text();
+    assert!(
+        text.contains("id=\"update-jobs\"") && text.contains("widget 1.0-1 → 1.0-2") && text.contains("ring:staged"),
+        "{text}"
+    );
     let host = app.send(crate::page(&format!("/console/fleet/hosts/{}", pilots[0].id), &session)).await.text();
     assert!(host.contains("id=\"job-history\"") && host.contains("widget 1.0-1 → 1.0-2"), "{host}");
 }

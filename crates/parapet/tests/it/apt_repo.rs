@@ -1,7 +1,7 @@
 //! A real apt repository for the rollout tests: test packages built with `dpkg-deb`, indexed
 //! with `apt-ftparchive`, signed with a throwaway OpenPGP key, served over HTTP on loopback;
-//! and a copy of the debootstrap root that trusts it, with `/proc` mounted, where a real
-//! `parapet-agent` runs with the root's own apt and dpkg.
+//! and a copy of the debootstrap root that trusts it (or keeps Debian's own sources), with
+//! `/proc` mounted, where a real `parapet-agent` runs with the root's own apt and dpkg.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -157,9 +157,8 @@ pub(crate) struct Root {
 
 impl Root {
     pub(crate) fn new(repository: &Repository) -> Root {
-        let temp = tempfile::tempdir().unwrap();
-        let path = temp.path().join("root");
-        succeed(Command::new("cp").arg("-a").arg(bookworm_root()).arg(&path));
+        let root = Root::copy();
+        let path = &root.path;
         let sources = path.join("etc/apt/sources.list.d");
         // Only the test repository: an update never waits on Debian's mirrors.
         for entry in std::fs::read_dir(&sources).unwrap() {
@@ -176,11 +175,19 @@ impl Root {
             ),
         )
         .unwrap();
-        std::fs::copy(crate::fleet::agent_binary(), path.join("usr/local/bin/parapet-agent")).unwrap();
-        succeed(Command::new("mount").args(["-t", "proc", "proc"]).arg(path.join("proc")));
-        let root = Root { path, proc_mounted: true, _temp: temp };
         succeed(in_root(&root.path, "apt-get").args(["update", "-q"]));
         root
+    }
+
+    /// A copy of the debootstrap root with its own Debian sources, `/proc` mounted and the
+    /// agent installed.
+    pub(crate) fn copy() -> Root {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("root");
+        succeed(Command::new("cp").arg("-a").arg(bookworm_root()).arg(&path));
+        std::fs::copy(crate::fleet::agent_binary(), path.join("usr/local/bin/parapet-agent")).unwrap();
+        succeed(Command::new("mount").args(["-t", "proc", "proc"]).arg(path.join("proc")));
+        Root { path, proc_mounted: true, _temp: temp }
     }
 
     /// `dpkg-query`'s status and version of a package in the root: `("ii", "1.1")`.
