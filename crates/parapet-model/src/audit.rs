@@ -178,13 +178,12 @@ pub enum AuditAction {
     RingCreate,
     RingUpdate,
     RingDelete,
-    RingResume,
     JobRollback,
     JobCancel,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 58] = [
+    pub const ALL: [AuditAction; 57] = [
         AuditAction::CaseCreate,
         AuditAction::CaseUpdate,
         AuditAction::CaseTransition,
@@ -240,7 +239,6 @@ impl AuditAction {
         AuditAction::RingCreate,
         AuditAction::RingUpdate,
         AuditAction::RingDelete,
-        AuditAction::RingResume,
         AuditAction::JobRollback,
         AuditAction::JobCancel,
     ];
@@ -302,7 +300,6 @@ impl AuditAction {
             AuditAction::RingCreate => "ring.create",
             AuditAction::RingUpdate => "ring.update",
             AuditAction::RingDelete => "ring.delete",
-            AuditAction::RingResume => "ring.resume",
             AuditAction::JobRollback => "job.rollback",
             AuditAction::JobCancel => "job.cancel",
         }
@@ -350,9 +347,7 @@ impl AuditAction {
             AuditAction::GroupCreate | AuditAction::GroupUpdate | AuditAction::GroupDelete => Entity::Group,
             AuditAction::UpdateApproval => Entity::Update,
             AuditAction::RuleCreate | AuditAction::RuleUpdate | AuditAction::RuleDelete => Entity::Rule,
-            AuditAction::RingCreate | AuditAction::RingUpdate | AuditAction::RingDelete | AuditAction::RingResume => {
-                Entity::Ring
-            }
+            AuditAction::RingCreate | AuditAction::RingUpdate | AuditAction::RingDelete => Entity::Ring,
             AuditAction::JobRollback | AuditAction::JobCancel => Entity::Job,
         }
     }

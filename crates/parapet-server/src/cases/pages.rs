@@ -342,7 +342,6 @@ fn summary(e: &AuditEntry) -> String {
         | AuditAction::RingCreate
         | AuditAction::RingUpdate
         | AuditAction::RingDelete
-        | AuditAction::RingResume
         | AuditAction::JobRollback
         | AuditAction::JobCancel => e.action.as_str().to_owned(),
     }
