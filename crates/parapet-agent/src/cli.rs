@@ -123,8 +123,24 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Find and remove malicious software: scan this host (or --root) with a signature pack,
+    /// and list, restore or delete what removals put into the quarantine (STATE/quarantine).
+    #[command(subcommand)]
+    Malware(MalwareCommand),
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+enum MalwareCommand {
+    /// Scan files, this host's processes (--processes) or a root folder (--root) for the
+    /// families of a signature pack. Exit status: 0 clean, 1 detected, 2 errors.
+    Scan(parapet_malware::cli::ScanArgs),
+    /// List, restore and delete quarantine items.
+    Quarantine {
+        #[command(subcommand)]
+        command: parapet_malware::cli::QuarantineCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -173,6 +189,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let executor = cli.jobs.executor(&cli.root, &cli.state)?;
             runtime.block_on(service(&cli.state, &cli.root, &connection, interval, executor.as_ref()))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Malware(command) => {
+            let quarantine = cli.state.join("quarantine");
+            let status = match command {
+                MalwareCommand::Scan(args) => parapet_malware::cli::run_scan(&args, &cli.root, &quarantine),
+                MalwareCommand::Quarantine { command } => parapet_malware::cli::run_quarantine(&command, &quarantine),
+            };
+            // 1 means "detected" here: a scan that cannot run is 2, as for `parapet malware`.
+            Ok(ExitCode::from(status.unwrap_or_else(|e| {
+                eprintln!("parapet-agent: {e:#}");
+                2
+            })))
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "parapet-agent", &mut std::io::stdout());

@@ -12,6 +12,7 @@ pub mod case;
 pub mod document;
 pub mod error;
 pub mod fleet;
+pub mod malware;
 pub mod product;
 pub mod rating;
 pub mod rollout;

@@ -18,7 +18,8 @@ pub mod lists;
 pub mod osv;
 pub mod published;
 pub mod replica;
-pub mod trust;
+/// OpenPGP keyrings live with the provider's signing key; the sync crate checks sources with them.
+pub use parapet_provider::trust;
 
 pub use fetch::{FetchError, FetchOptions, Fetcher};
 pub use parapet_catalog::source::is_http;

@@ -4,6 +4,7 @@ mod catalog;
 mod config;
 mod csaf;
 mod document;
+mod malware;
 mod progress;
 mod scan;
 mod serve;
@@ -91,6 +92,10 @@ enum Command {
     Bulletin(document::DocumentArgs),
     /// Write, preview, schedule and publish security advisories (guidance), through a server's API.
     Advisory(document::DocumentArgs),
+    /// Find and remove malicious software with monthly signature packs: scan, quarantine,
+    /// restore, and build packs.
+    #[command(subcommand)]
+    Malware(malware::MalwareCommand),
     /// Compare versions in a packaging ecosystem's scheme.
     #[command(subcommand)]
     Version(version::VersionCommand),
@@ -191,6 +196,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version(command) => version::run(command),
         Command::Catalog(command) => catalog::run(command),
         Command::Scan(args) => scan::run(args),
+        Command::Malware(command) => malware::run(command),
         Command::Csaf(command) => csaf::run(command),
         Command::Source(command) => source::run(command),
         Command::Bulletin(args) => document::run(parapet_model::DocumentKind::Bulletin, args),

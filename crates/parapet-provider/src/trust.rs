@@ -109,7 +109,7 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::Keyring;
-    use parapet_provider::SigningKey;
+    use crate::signing::SigningKey;
 
     #[test]
     fn detached_signatures() {
