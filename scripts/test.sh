@@ -5,8 +5,8 @@
 # cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test, rpm and the apt
 # package lists as references for the version tests, debootstrap for a Debian root filesystem,
 # GnuPG to check the CSAF provider's signatures and sign a test apt repository, apt-utils for
-# that repository's index, cargo-audit for the Cargo.lock agreement test, cargo-deb for the
-# agent's package). Extra arguments go to `cargo test`, e.g.
+# that repository's index, yara, clamav and clamav-testfiles for the malware scanner,
+# cargo-audit for the Cargo.lock agreement test, cargo-deb for the agent's package). Extra arguments go to `cargo test`, e.g.
 # `scripts/test.sh -p parapet-store`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,11 @@ command -v rpm >/dev/null 2>&1 || packages+=(rpm)
 command -v gpg >/dev/null 2>&1 || packages+=(gnupg)
 # The rollout tests build a signed apt repository of test packages.
 command -v apt-ftparchive >/dev/null 2>&1 || packages+=(apt-utils)
+# The malware scanner is held to the yara tool and to clamscan, on Debian's harmless ClamAV
+# test files.
+command -v yara >/dev/null 2>&1 || packages+=(yara)
+command -v clamscan >/dev/null 2>&1 || packages+=(clamav)
+[ -e /usr/share/clamav-testfiles/clam.exe ] || packages+=(clamav-testfiles)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 # The version tests compare against dpkg on every version in the machine's apt lists.

@@ -14,6 +14,7 @@ mod catalog_cli;
 mod csaf_import;
 mod documents_cli;
 mod fleet;
+mod malware_cli;
 mod notifications;
 mod rollout;
 mod scan_cli;
