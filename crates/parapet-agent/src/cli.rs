@@ -193,7 +193,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Malware(command) => {
             let quarantine = cli.state.join("quarantine");
             let status = match command {
-                MalwareCommand::Scan(args) => parapet_malware::cli::run_scan(&args, &cli.root, &quarantine),
+                MalwareCommand::Scan(args) => {
+                    client::http_client(&connection).map_err(anyhow::Error::from).and_then(|http| {
+                        // Without rules named, the packs of the server this host is enrolled with.
+                        let default_server = AgentState::load(&cli.state).ok().flatten().map(|state| state.server);
+                        let places = parapet_malware::cli::Places {
+                            quarantine: quarantine.clone(),
+                            packs: cli.state.join("packs"),
+                            default_server,
+                            http,
+                        };
+                        parapet_malware::cli::run_scan(&args, &cli.root, &places)
+                    })
+                }
                 MalwareCommand::Quarantine { command } => parapet_malware::cli::run_quarantine(&command, &quarantine),
             };
             // 1 means "detected" here: a scan that cannot run is 2, as for `parapet malware`.

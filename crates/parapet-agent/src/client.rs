@@ -64,28 +64,32 @@ pub struct Client {
     server: String,
 }
 
+/// An HTTP client with the connection's time limit and CA.
+pub fn http_client(connection: &Connection<'_>) -> Result<reqwest::Client, AgentError> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(connection.timeout)
+        .user_agent(concat!("parapet-agent/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = connection.ca {
+        let ca_error = |message: String| AgentError::Ca { path: path.to_owned(), message };
+        let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
+        if certificates.is_empty() {
+            return Err(ca_error("no PEM certificate in it".into()));
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().map_err(|e| AgentError::Unreachable { server: "(any)".into(), message: e.to_string() })
+}
+
 impl Client {
     pub fn new(server: &str, connection: &Connection<'_>) -> Result<Client, AgentError> {
         let server = server.trim_end_matches('/').to_owned();
         if !(server.starts_with("https://") || server.starts_with("http://")) {
             return Err(AgentError::Url(server));
         }
-        let mut builder = reqwest::Client::builder()
-            .timeout(connection.timeout)
-            .user_agent(concat!("parapet-agent/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = connection.ca {
-            let ca_error = |message: String| AgentError::Ca { path: path.to_owned(), message };
-            let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
-            if certificates.is_empty() {
-                return Err(ca_error("no PEM certificate in it".into()));
-            }
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
-        let http =
-            builder.build().map_err(|e| AgentError::Unreachable { server: server.clone(), message: e.to_string() })?;
+        let http = http_client(connection)?;
         Ok(Client { http, server })
     }
 

@@ -32,10 +32,11 @@ pub enum Entity {
     Rule,
     Ring,
     Job,
+    MalwarePack,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 20] = [
+    pub const ALL: [Entity; 21] = [
         Entity::Case,
         Entity::Product,
         Entity::Vendor,
@@ -56,6 +57,7 @@ impl Entity {
         Entity::Rule,
         Entity::Ring,
         Entity::Job,
+        Entity::MalwarePack,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +82,7 @@ impl Entity {
             Entity::Rule => "rule",
             Entity::Ring => "ring",
             Entity::Job => "job",
+            Entity::MalwarePack => "malware_pack",
         }
     }
 
@@ -106,6 +109,7 @@ impl Entity {
             Entity::Rule => "Approval rules",
             Entity::Ring => "Rings",
             Entity::Job => "Host jobs",
+            Entity::MalwarePack => "Malware signature packs",
         }
     }
 }
@@ -180,10 +184,12 @@ pub enum AuditAction {
     RingDelete,
     JobRollback,
     JobCancel,
+    MalwarePackCreate,
+    MalwarePackPublish,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 59] = [
         AuditAction::CaseCreate,
         AuditAction::CaseUpdate,
         AuditAction::CaseTransition,
@@ -241,6 +247,8 @@ impl AuditAction {
         AuditAction::RingDelete,
         AuditAction::JobRollback,
         AuditAction::JobCancel,
+        AuditAction::MalwarePackCreate,
+        AuditAction::MalwarePackPublish,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -302,6 +310,8 @@ impl AuditAction {
             AuditAction::RingDelete => "ring.delete",
             AuditAction::JobRollback => "job.rollback",
             AuditAction::JobCancel => "job.cancel",
+            AuditAction::MalwarePackCreate => "malware_pack.create",
+            AuditAction::MalwarePackPublish => "malware_pack.publish",
         }
     }
 
@@ -349,6 +359,7 @@ impl AuditAction {
             AuditAction::RuleCreate | AuditAction::RuleUpdate | AuditAction::RuleDelete => Entity::Rule,
             AuditAction::RingCreate | AuditAction::RingUpdate | AuditAction::RingDelete => Entity::Ring,
             AuditAction::JobRollback | AuditAction::JobCancel => Entity::Job,
+            AuditAction::MalwarePackCreate | AuditAction::MalwarePackPublish => Entity::MalwarePack,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod feeds;
 pub mod fleet;
+pub mod malware;
 mod metrics;
 pub mod notifications;
 pub mod products;
@@ -65,6 +66,7 @@ pub fn routes(state: &AppState) -> Routes {
         .merge(fleet::api::routes())
         .merge(fleet::pages::routes())
         .merge(fleet::rollout_pages::routes())
+        .merge(malware::routes())
 }
 
 /// The whole application as one router.

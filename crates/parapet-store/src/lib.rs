@@ -19,6 +19,7 @@ mod catalog;
 mod documents;
 mod error;
 mod fleet;
+mod malware;
 mod outbox;
 mod products;
 mod subscribers;
@@ -43,6 +44,7 @@ pub use fleet::{
     RemediationStats, ReportRecorded, Ring, RingProgress, Rule, RuleTarget, StoredJob, SuiteUpdate, UpdateRemediation,
     UpdateRow,
 };
+pub use malware::{MalwarePack, NewMalwarePack, PackFiles};
 pub use outbox::{
     Attempt, ClaimedDelivery, DeliveryCounts, DeliveryRecord, Endpoint, EndpointFilters, OutboxEntry, OutboxMessage,
 };

@@ -343,7 +343,9 @@ fn summary(e: &AuditEntry) -> String {
         | AuditAction::RingUpdate
         | AuditAction::RingDelete
         | AuditAction::JobRollback
-        | AuditAction::JobCancel => e.action.as_str().to_owned(),
+        | AuditAction::JobCancel
+        | AuditAction::MalwarePackCreate
+        | AuditAction::MalwarePackPublish => e.action.as_str().to_owned(),
     }
 }
 

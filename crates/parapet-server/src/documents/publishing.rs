@@ -101,6 +101,7 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<Vec<(String, Result<Str
     for slug in state.store.publish_due_posts(state.clock.now()).await? {
         tracing::info!(post = %slug, "blog post published");
     }
+    crate::malware::publish_due(state).await?;
     // Before the documents: a release's own publication must not revise its notice afterwards.
     crate::releases::advance::run(state).await?;
     if !state.store.has_due_documents(state.clock.now()).await? {

@@ -87,6 +87,12 @@ async fn the_audit_filter_finds_entries_of_every_entity_kind() {
     let cancelled = app.post(&format!("/api/v1/fleet/jobs/{job}/cancel"), Some(&admin), json!({})).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text());
 
+    let pack = json!({"format": "parapet-malware-pack/1", "version": "2026.12", "released": "2026-12-08",
+        "families": [{"name": "Test.Eicar", "severity": "low", "description": "EICAR",
+            "yara": [{"file": "eicar.yar", "source": "rule eicar { strings: $e = \"EICAR\" condition: $e }"}]}]});
+    let uploaded = app.post("/api/v1/malware/packs", Some(&admin), pack).await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.text());
+
     // The API finds each kind by its name, and only entries of that kind.
     let mut found = BTreeMap::new();
     for entity in Entity::ALL {
