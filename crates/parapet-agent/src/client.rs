@@ -270,7 +270,7 @@ async fn cycle(
                 if state.reports.iter().any(|r| r.job_id == job.id) {
                     continue;
                 }
-                let job = run(executor, folder, state, &job).await?;
+                let job = run(client, executor, folder, state, &job).await?;
                 failed |= job.outcome == JobOutcome::Failed;
                 done.push(job);
                 ran += 1;
@@ -295,12 +295,22 @@ async fn cycle(
 }
 
 /// Runs one job, its start and its report each saved before the next step.
-async fn run(executor: &Executor, folder: &Path, state: &mut AgentState, job: &Job) -> Result<JobDone, AgentError> {
+async fn run(
+    client: &Client,
+    executor: &Executor,
+    folder: &Path,
+    state: &mut AgentState,
+    job: &Job,
+) -> Result<JobDone, AgentError> {
     let started_at = time::OffsetDateTime::now_utc();
     let before = executor.before(job).await;
     state.job = Some(RunningJob { job: job.clone(), started_at, before });
     state.save(folder)?;
-    let report = executor.run_job(job, started_at).await;
+    let report = if job.work.is_malware() {
+        crate::malware::run(&job.work, &executor.root, folder, &client.server, &client.http, started_at).await
+    } else {
+        executor.run_job(job, started_at).await
+    };
     let done = JobDone {
         id: job.id,
         kind: job.work.kind(),

@@ -348,6 +348,9 @@ impl Executor {
             JobWork::Install { packages } => self.install(&mut log, packages, &before).await,
             JobWork::Rollback { packages } => self.rollback(&mut log, packages).await,
             JobWork::Reboot => self.reboot(&mut log).await,
+            JobWork::MalwareScan { .. } | JobWork::MalwareRestore { .. } => {
+                (JobOutcome::Failed, "a malware job runs through parapet-agent's malware module".to_owned())
+            }
         };
         let after = self.snapshot(Some(&mut log)).await;
         let changes = Executor::changes(job.work.packages(), &before, &after);
@@ -481,6 +484,11 @@ impl Executor {
     pub async fn reconcile(&self, running: &RunningJob, booted_at: Option<OffsetDateTime>) -> JobReport {
         let mut log = Log::default();
         log.line(format!("the agent stopped during job {}; reconciling with what dpkg records", running.job.id));
+        if running.job.work.is_malware() {
+            // Every removal is whole or not at all (see the quarantine); the scan is not.
+            let message = "the agent stopped during the malware job; what it removed is in the quarantine, and a new scan finds the rest";
+            return report(JobOutcome::Failed, message.to_owned(), Vec::new(), false, &log, running.started_at);
+        }
         if let JobWork::Reboot = running.job.work {
             let rebooted = booted_at.is_some_and(|booted| booted > running.started_at);
             let (outcome, message) = if rebooted {
@@ -580,6 +588,7 @@ fn report(
         message.truncate(end);
     }
     JobReport {
+        malware: None,
         outcome,
         message,
         changes,

@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod jobs;
+pub mod malware;
 pub mod report;
 pub mod state;
 

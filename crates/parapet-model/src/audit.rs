@@ -184,12 +184,13 @@ pub enum AuditAction {
     RingDelete,
     JobRollback,
     JobCancel,
+    JobCreate,
     MalwarePackCreate,
     MalwarePackPublish,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 59] = [
+    pub const ALL: [AuditAction; 60] = [
         AuditAction::CaseCreate,
         AuditAction::CaseUpdate,
         AuditAction::CaseTransition,
@@ -247,6 +248,7 @@ impl AuditAction {
         AuditAction::RingDelete,
         AuditAction::JobRollback,
         AuditAction::JobCancel,
+        AuditAction::JobCreate,
         AuditAction::MalwarePackCreate,
         AuditAction::MalwarePackPublish,
     ];
@@ -310,6 +312,7 @@ impl AuditAction {
             AuditAction::RingDelete => "ring.delete",
             AuditAction::JobRollback => "job.rollback",
             AuditAction::JobCancel => "job.cancel",
+            AuditAction::JobCreate => "job.create",
             AuditAction::MalwarePackCreate => "malware_pack.create",
             AuditAction::MalwarePackPublish => "malware_pack.publish",
         }
@@ -358,7 +361,7 @@ impl AuditAction {
             AuditAction::UpdateApproval => Entity::Update,
             AuditAction::RuleCreate | AuditAction::RuleUpdate | AuditAction::RuleDelete => Entity::Rule,
             AuditAction::RingCreate | AuditAction::RingUpdate | AuditAction::RingDelete => Entity::Ring,
-            AuditAction::JobRollback | AuditAction::JobCancel => Entity::Job,
+            AuditAction::JobRollback | AuditAction::JobCancel | AuditAction::JobCreate => Entity::Job,
             AuditAction::MalwarePackCreate | AuditAction::MalwarePackPublish => Entity::MalwarePack,
         }
     }

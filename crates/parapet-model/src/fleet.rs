@@ -243,6 +243,16 @@ pub enum JobWork {
     Rollback { packages: Vec<JobPackage> },
     /// Restart the host.
     Reboot,
+    /// Scan for malicious software with the server's newest signature pack; with `remove`,
+    /// move what is detected into the agent's quarantine (`kill`: stopping its processes).
+    MalwareScan {
+        #[serde(default)]
+        remove: bool,
+        #[serde(default)]
+        kill: bool,
+    },
+    /// Put these quarantine items back.
+    MalwareRestore { items: Vec<String> },
 }
 
 impl JobWork {
@@ -251,14 +261,20 @@ impl JobWork {
             JobWork::Install { .. } => "install",
             JobWork::Rollback { .. } => "rollback",
             JobWork::Reboot => "reboot",
+            JobWork::MalwareScan { .. } => "malware_scan",
+            JobWork::MalwareRestore { .. } => "malware_restore",
         }
     }
 
     pub fn packages(&self) -> &[JobPackage] {
         match self {
             JobWork::Install { packages } | JobWork::Rollback { packages } => packages,
-            JobWork::Reboot => &[],
+            JobWork::Reboot | JobWork::MalwareScan { .. } | JobWork::MalwareRestore { .. } => &[],
         }
+    }
+
+    pub fn is_malware(&self) -> bool {
+        matches!(self, JobWork::MalwareScan { .. } | JobWork::MalwareRestore { .. })
     }
 }
 
@@ -317,7 +333,14 @@ pub struct JobReport {
     pub started_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub finished_at: time::OffsetDateTime,
+    /// A malware job's scan (or restore): what it detected and did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub malware: Option<crate::malware::ScanReport>,
 }
+
+/// The most detections, actions and problems one malware report carries (the agent keeps the
+/// first ones).
+pub const MAX_MALWARE_ITEMS: usize = 10_000;
 
 impl JobReport {
     pub fn validate(&self) -> Result<(), FieldError> {
@@ -339,6 +362,27 @@ impl JobReport {
         }
         if self.finished_at < self.started_at {
             return Err(FieldError::new("finished_at", "is before started_at"));
+        }
+        if let Some(malware) = &self.malware {
+            for (field, count) in [
+                ("malware.detections", malware.detections.len()),
+                ("malware.actions", malware.actions.len()),
+                ("malware.errors", malware.errors.len()),
+            ] {
+                if count > MAX_MALWARE_ITEMS {
+                    return Err(FieldError::new(field, format!("has more than {MAX_MALWARE_ITEMS} entries")));
+                }
+            }
+            let long = |text: &str| text.len() > 4096;
+            let too_long = malware.detections.iter().any(|d| {
+                long(&d.family)
+                    || long(&d.rule)
+                    || d.path.as_deref().is_some_and(long)
+                    || d.persistence.as_ref().is_some_and(|e| long(&e.text))
+            }) || malware.actions.iter().any(|a| long(&a.path) || a.detail.as_deref().is_some_and(long));
+            if too_long {
+                return Err(FieldError::new("malware", "a detection or action has a text longer than 4096 bytes"));
+            }
         }
         Ok(())
     }

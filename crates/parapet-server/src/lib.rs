@@ -67,6 +67,8 @@ pub fn routes(state: &AppState) -> Routes {
         .merge(fleet::pages::routes())
         .merge(fleet::rollout_pages::routes())
         .merge(malware::routes())
+        .merge(fleet::malware::routes())
+        .merge(fleet::malware_pages::routes())
 }
 
 /// The whole application as one router.

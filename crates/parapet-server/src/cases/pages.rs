@@ -344,6 +344,7 @@ fn summary(e: &AuditEntry) -> String {
         | AuditAction::RingDelete
         | AuditAction::JobRollback
         | AuditAction::JobCancel
+        | AuditAction::JobCreate
         | AuditAction::MalwarePackCreate
         | AuditAction::MalwarePackPublish => e.action.as_str().to_owned(),
     }

@@ -12,6 +12,8 @@
 pub mod agent;
 pub mod api;
 pub(crate) mod approvals;
+pub mod malware;
+pub mod malware_pages;
 pub mod matcher;
 pub mod pages;
 pub(crate) mod rollout;

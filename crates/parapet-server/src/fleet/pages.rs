@@ -153,6 +153,8 @@ async fn host(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id
             }
         })
         .collect();
+    let malware: Vec<Value> =
+        super::malware::host_malware(&state, &caller, &id).await?.iter().map(super::malware_pages::event_row).collect();
     let title = detail.summary.hostname.clone();
     page(
         &state,
@@ -173,6 +175,7 @@ async fn host(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id
             uncomputed,
             history,
             jobs,
+            malware,
             can_manage => caller.viewer.can(Permission::ManageFleet),
         },
     )

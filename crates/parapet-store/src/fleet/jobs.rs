@@ -64,8 +64,8 @@ pub enum ReportRecorded {
     AlreadyFinished(String),
 }
 
-const JOB_SELECT: &str = "SELECT j.id, j.host_id, h.hostname, j.kind, j.state, j.packages, j.rollback_of, \
-     j.created_by, j.created_at, j.sent_at, j.sent_count, j.finished_at, j.message, j.report \
+const JOB_SELECT: &str = "SELECT j.id, j.host_id, h.hostname, j.kind, j.state, j.packages, j.parameters, \
+     j.rollback_of, j.created_by, j.created_at, j.sent_at, j.sent_count, j.finished_at, j.message, j.report \
      FROM fleet_jobs j JOIN fleet_hosts h ON h.id = j.host_id";
 
 fn job_row(row: &sqlx::any::AnyRow) -> Result<StoredJob, StoreError> {
@@ -76,6 +76,15 @@ fn job_row(row: &sqlx::any::AnyRow) -> Result<StoredJob, StoreError> {
         "install" => JobWork::Install { packages },
         "rollback" => JobWork::Rollback { packages },
         "reboot" => JobWork::Reboot,
+        "malware_scan" | "malware_restore" => {
+            // The parameters are the work itself, tagged with its kind.
+            let parameters: Option<String> = row.try_get("parameters")?;
+            let work: JobWork = serde_json::from_str(parameters.as_deref().unwrap_or("null")).map_err(corrupt)?;
+            if work.kind() != kind {
+                return Err(StoreError::Corrupt(format!("fleet job of kind {kind:?} holds a {}", work.kind())));
+            }
+            work
+        }
         other => return Err(StoreError::Corrupt(format!("fleet job kind {other:?}"))),
     };
     let report =
@@ -194,6 +203,51 @@ impl Store {
         Ok((job, true))
     }
 
+    /// Makes a malware scan or restore job for the host (audited), unless it has a job open:
+    /// the open one either way, and whether it is the new one.
+    pub async fn create_malware_job(
+        &self,
+        host_id: &str,
+        work: &JobWork,
+        created_by: &str,
+        at: OffsetDateTime,
+    ) -> Result<(StoredJob, bool), StoreError> {
+        if !work.is_malware() {
+            return Err(StoreError::Corrupt(format!("{} is not a malware job", work.kind())));
+        }
+        let mut tx = self.write_tx().await?;
+        if let Some(open) = open_job_in(&mut tx, host_id).await? {
+            return Ok((open, false));
+        }
+        let parameters = serde_json::to_string(work).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let id = sqlx::query_scalar::<Any, i64>(
+            "INSERT INTO fleet_jobs (host_id, kind, state, packages, parameters, created_by, created_at) \
+             VALUES ($1, $2, 'pending', '[]', $3, $4, $5) RETURNING id",
+        )
+        .bind(host_id)
+        .bind(work.kind())
+        .bind(&parameters)
+        .bind(created_by)
+        .bind(to_ms(at))
+        .fetch_one(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            Audit {
+                actor: created_by,
+                action: AuditAction::JobCreate,
+                entity_id: Some(id.to_string()),
+                before: None,
+                after: Some(json!({"host": host_id, "work": work})),
+            },
+        )
+        .await?;
+        plan_host(&mut tx, host_id).await?;
+        let job = open_job_in(&mut tx, host_id).await?.ok_or(StoreError::NotFound("job"))?;
+        tx.commit().await?;
+        Ok((job, true))
+    }
+
     /// Notes that a check-in's answer carries the job; the host stays due for planning, so that
     /// the job is given again until its report comes.
     pub async fn job_sent(&self, job_id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -281,6 +335,9 @@ impl Store {
             .bind(&arch)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(malware) = &report.malware {
+            super::malware::record_scan(&mut tx, host_id, job_id, malware, finished).await?;
         }
         if report.reboot_required {
             sqlx::query::<Any>("UPDATE fleet_hosts SET reboot_required = 1 WHERE id = $1")

@@ -18,6 +18,7 @@ mod check_in;
 mod enroll;
 mod findings;
 mod jobs;
+mod malware;
 mod package_lists;
 mod remediation;
 mod reports;
@@ -33,6 +34,7 @@ pub use check_in::{AgentHost, CheckInOutcome, CheckInWrite, PlainAccepted, Plain
 pub use enroll::{Enrollment, NewEnrollmentSecret, NewGroup, NewHost};
 pub use findings::{ComputedFix, ComputedPackage, FleetLease, PackageToCompute, SuiteUpdate};
 pub use jobs::{NewJobPackage, ReportRecorded, StoredJob};
+pub use malware::{FamilyCount, MalwareEvent, MonthlyMalware};
 pub use remediation::{GroupRemediation, Remediation, RemediationFigure, RemediationStats, UpdateRemediation};
 pub use reports::{
     AdvisoryStatus, CheckInRecord, ExposedHost, Exposure, ExposureSample, GroupStatus, HostDetail, HostPackage,

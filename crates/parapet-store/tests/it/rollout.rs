@@ -118,6 +118,7 @@ async fn approvals_jobs_and_reports(store: TestStore) {
         log: "Setting up widget (1.1) ...".into(),
         started_at: at,
         finished_at: at,
+        malware: None,
     };
     assert_eq!(store.record_job_report("h1", job.id, &report, at).await.unwrap(), ReportRecorded::Recorded);
     assert_eq!(
