@@ -342,6 +342,18 @@ pub struct FleetSettings {
     pub max_check_in_bytes: usize,
     /// How often each server looks for catalog changes to match against the fleet.
     pub recompute_seconds: u64,
+    /// What a host does once a newer malware signature pack is published: scan and remove
+    /// into its quarantine (as the monthly removal tool did), scan and report only, or nothing
+    /// until someone asks.
+    pub malware_scans: MalwareScans,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MalwareScans {
+    Remove,
+    Detect,
+    Off,
 }
 
 impl Default for FleetSettings {
@@ -352,6 +364,7 @@ impl Default for FleetSettings {
             credential_rotation_days: 30,
             max_check_in_bytes: 32 * 1024 * 1024,
             recompute_seconds: 1,
+            malware_scans: MalwareScans::Remove,
         }
     }
 }

@@ -122,6 +122,9 @@ pub(crate) async fn jobs_for(state: &AppState, host_id: &str, plan_at: Option<i6
     if let Some(job) = reboot_if_allowed(state, host_id, &rollout, &approvals, now, &mut next).await? {
         return Ok(vec![job]);
     }
+    if let Some(job) = malware_scan_if_due(state, host_id, now).await? {
+        return Ok(vec![job]);
+    }
     state.store.set_plan_at(host_id, plan_at, next).await?;
     Ok(Vec::new())
 }
@@ -173,6 +176,23 @@ async fn reboot_if_allowed(
         *next = earliest(*next, when);
     }
     Ok(None)
+}
+
+/// A scan with the newest signature pack, once per host after the pack's publication, as
+/// `fleet.malware_scans` says (removing, or detecting only); installs and reboots go first.
+async fn malware_scan_if_due(state: &AppState, host_id: &str, now: OffsetDateTime) -> ApiResult<Option<Job>> {
+    let remove = match state.settings.fleet.malware_scans {
+        crate::config::MalwareScans::Off => return Ok(None),
+        crate::config::MalwareScans::Remove => true,
+        crate::config::MalwareScans::Detect => false,
+    };
+    if state.store.malware_scan_due(host_id).await?.is_none() {
+        return Ok(None);
+    }
+    let work = JobWork::MalwareScan { remove, kill: false };
+    let (job, _) = state.store.create_malware_job(host_id, &work, PLANNER, now).await?;
+    state.store.job_sent(job.id, now).await?;
+    Ok(Some(as_job(&job)))
 }
 
 /// Makes a rollback job that puts back the versions an install replaced.
