@@ -26,10 +26,13 @@ pub enum SourceType {
     /// trusted provider directory with a public TLP label, read from its own store. The URL is
     /// the server's public URL, for provenance.
     Published,
+    /// Another Parapet server's malware signature packs (`/malware/packs/`), checked against
+    /// its key and republished here, signed by this server. Nothing enters the catalog.
+    MalwarePacks,
 }
 
 impl SourceType {
-    pub const ALL: [SourceType; 7] = [
+    pub const ALL: [SourceType; 8] = [
         SourceType::Csaf,
         SourceType::Osv,
         SourceType::Apt,
@@ -37,6 +40,7 @@ impl SourceType {
         SourceType::AlpineSecdb,
         SourceType::Parapet,
         SourceType::Published,
+        SourceType::MalwarePacks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +52,7 @@ impl SourceType {
             SourceType::AlpineSecdb => "alpine-secdb",
             SourceType::Parapet => "parapet",
             SourceType::Published => "published",
+            SourceType::MalwarePacks => "malware-packs",
         }
     }
 }
@@ -196,8 +201,10 @@ impl SourceSpec {
         {
             return Err(format!("unsupported URL scheme {scheme:?}: expected https, http, file or a path"));
         }
-        if matches!(self.kind, SourceType::Parapet | SourceType::Apt | SourceType::Csaf | SourceType::Published)
-            && !is_http(url)
+        if matches!(
+            self.kind,
+            SourceType::Parapet | SourceType::Apt | SourceType::Csaf | SourceType::Published | SourceType::MalwarePacks
+        ) && !is_http(url)
         {
             return Err(format!("a {} source needs an http or https URL", self.kind));
         }

@@ -1,6 +1,6 @@
 //! Syncing the server's catalog from its sources: CSAF providers ([`csaf`]), OSV databases
 //! ([`osv`]), apt repositories ([`apt`]), Debian's DSA/DLA lists and Alpine's secdb ([`lists`]),
-//! and other Parapet servers ([`replica`]); and checking a CSAF provider's conformance
+//! other Parapet servers ([`replica`]) and their malware signature packs ([`malware`]); and checking a CSAF provider's conformance
 //! ([`check`]).
 //!
 //! A sync holds its source's lease in the store, so one sync per source runs at a time across
@@ -15,6 +15,7 @@ pub mod check;
 pub mod csaf;
 pub mod fetch;
 pub mod lists;
+pub mod malware;
 pub mod osv;
 pub mod published;
 pub mod replica;
@@ -133,6 +134,7 @@ pub async fn sync_leased(store: &Store, lease: SourceLease, options: &SyncOption
         SourceType::AlpineSecdb => lists::sync_alpine(&mut context).await,
         SourceType::Parapet => replica::sync(&mut context).await,
         SourceType::Published => published::sync(&mut context).await,
+        SourceType::MalwarePacks => malware::sync(&mut context).await,
     };
     let error = result.err().map(|e| error_chain(&e));
     if let Some(error) = &error {

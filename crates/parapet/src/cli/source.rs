@@ -59,14 +59,17 @@ const ADD_EXAMPLES: &str = "Examples:
   parapet source add dsa --kind debian-list --url https://salsa.debian.org/security-tracker-team/security-tracker/-/raw/master/data/DSA/list
   parapet source add alpine318 --kind alpine-secdb --url https://secdb.alpinelinux.org/v3.18/main.json
   # A central Parapet server's catalog, replicated to this one
-  parapet source add central --kind parapet --url https://parapet.example.com";
+  parapet source add central --kind parapet --url https://parapet.example.com
+  # A central Parapet server's malware signature packs, checked with its key and republished
+  curl -o central.asc https://parapet.example.com/malware/packs/key.asc
+  parapet source add central-packs --kind malware-packs --url https://parapet.example.com --key central.asc --interval 60";
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
     /// A short name: lowercase letters, digits, '-', '_' and '.'.
     name: String,
     #[arg(long, value_parser = parse_kind, value_name = "KIND",
-          help = "csaf, osv, apt, debian-list, alpine-secdb or parapet")]
+          help = "csaf, osv, apt, debian-list, alpine-secdb, parapet or malware-packs")]
     kind: SourceType,
     /// Where it lives: a URL (https://, http://) or, for osv, debian-list and alpine-secdb, a local
     /// file or folder.
@@ -74,7 +77,7 @@ pub struct AddArgs {
     url: String,
     /// An ASCII-armoured OpenPGP public key whose signatures are accepted (repeatable). CSAF
     /// sources without one trust the keys the provider's metadata lists; apt sources Debian's
-    /// archive keyring.
+    /// archive keyring; malware-packs sources need the upstream's /malware/packs/key.asc.
     #[arg(long, value_name = "FILE")]
     key: Vec<PathBuf>,
     /// Accept documents without a signature or hash file (a bad one is refused all the same).
