@@ -5,7 +5,8 @@
 # cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test, rpm and the apt
 # package lists as references for the version tests, debootstrap for a Debian root filesystem,
 # GnuPG to check the CSAF provider's signatures and sign a test apt repository, apt-utils for
-# that repository's index, yara, clamav and clamav-testfiles for the malware scanner,
+# that repository's index, yara, clamav and clamav-testfiles for the malware scanner, nftables and iproute2 for the
+# hardening tests' network namespaces,
 # cargo-audit for the Cargo.lock agreement test, cargo-deb for the agent's package). Extra arguments go to `cargo test`, e.g.
 # `scripts/test.sh -p parapet-store`.
 set -euo pipefail
@@ -26,6 +27,9 @@ command -v apt-ftparchive >/dev/null 2>&1 || packages+=(apt-utils)
 command -v yara >/dev/null 2>&1 || packages+=(yara)
 command -v clamscan >/dev/null 2>&1 || packages+=(clamav)
 [ -e /usr/share/clamav-testfiles/clam.exe ] || packages+=(clamav-testfiles)
+# The hardening tests load real nftables rulesets inside network namespaces they make.
+command -v nft >/dev/null 2>&1 || packages+=(nftables)
+command -v ip >/dev/null 2>&1 || packages+=(iproute2)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 # The version tests compare against dpkg on every version in the machine's apt lists.

@@ -19,6 +19,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::roles::{Port, Protocol, RoleBook};
 
+/// Kernel settings every policy applies; a role may override them (a container host forwards).
+const BASE_SYSCTL: &[(&str, &str)] = &[
+    ("net.ipv4.ip_forward", "0"),
+    ("net.ipv4.conf.all.accept_redirects", "0"),
+    ("net.ipv4.conf.all.send_redirects", "0"),
+    ("net.ipv4.conf.all.accept_source_route", "0"),
+    ("net.ipv4.conf.all.log_martians", "1"),
+    ("net.ipv4.icmp_echo_ignore_broadcasts", "1"),
+    ("net.ipv6.conf.all.accept_redirects", "0"),
+];
+
 /// The policy format this version reads and writes.
 pub const VERSION: u32 = 1;
 
@@ -34,6 +45,32 @@ pub struct Policy {
     /// Units kept although no role names them (a monitoring agent, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keep_units: Vec<String>,
+    /// What happens to the known network services no chosen role needs.
+    #[serde(default, skip_serializing_if = "UnitAction::is_default")]
+    pub unneeded_units: UnitAction,
+}
+
+/// Disabled units no longer start at boot; masked ones cannot be started at all, not even by
+/// another unit or a socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitAction {
+    #[default]
+    Disable,
+    Mask,
+}
+
+impl UnitAction {
+    fn is_default(&self) -> bool {
+        *self == UnitAction::Disable
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitAction::Disable => "disable",
+            UnitAction::Mask => "mask",
+        }
+    }
 }
 
 /// One more port let in: from anywhere, or from the networks given.
@@ -68,6 +105,28 @@ impl Policy {
 
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a policy serializes")
+    }
+
+    /// The units a host under this policy keeps: its roles' units, the kept ones, and the
+    /// agent and the policy's own firewall unit, which must never stop themselves.
+    pub fn needed_units<'a>(&'a self, book: &'a RoleBook) -> std::collections::BTreeSet<&'a str> {
+        let roles = self.roles.iter().filter_map(|name| book.get(name)).flat_map(|r| r.units.iter().map(String::as_str));
+        roles
+            .chain(self.keep_units.iter().map(String::as_str))
+            .chain(["parapet-agent.service", crate::host::BOOT_UNIT])
+            .collect()
+    }
+
+    /// Kernel settings and sshd options of the chosen roles, merged (a later role wins).
+    pub fn settings(&self, book: &RoleBook) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+        let mut sysctl: BTreeMap<String, String> =
+            BASE_SYSCTL.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut sshd = BTreeMap::new();
+        for role in self.roles.iter().filter_map(|name| book.get(name)) {
+            sysctl.extend(role.sysctl.clone());
+            sshd.extend(role.sshd.clone());
+        }
+        (sysctl, sshd)
     }
 
     /// The rules a policy keeps: a known version, known roles named once, admin networks for

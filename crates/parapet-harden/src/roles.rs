@@ -74,10 +74,28 @@ pub struct Role {
     pub sshd: BTreeMap<String, String>,
 }
 
-/// Every known role, by name.
+/// The network services no role needs (`services.toml`).
+const SERVICES_FILE: &str = include_str!("../services.toml");
+
+/// A network service that no role needs, stopped unless a policy keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub unit: String,
+    pub why: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServicesFile {
+    service: Vec<Service>,
+}
+
+/// Every known role, by name, and the services no role needs.
 #[derive(Debug, Clone)]
 pub struct RoleBook {
     roles: BTreeMap<String, Role>,
+    services: Vec<Service>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,7 +108,11 @@ pub struct RoleError {
 impl RoleBook {
     /// The roles shipped with Parapet.
     pub fn builtin() -> RoleBook {
-        RoleBook::read(ROLE_FILES.iter().copied()).expect("the shipped role files are valid (a test reads them)")
+        let mut book =
+            RoleBook::read(ROLE_FILES.iter().copied()).expect("the shipped role files are valid (a test reads them)");
+        let services: ServicesFile = toml::from_str(SERVICES_FILE).expect("services.toml is valid (a test reads it)");
+        book.services = services.service;
+        book
     }
 
     /// Reads role files (name, TOML text); the file's name must be the role's.
@@ -121,7 +143,18 @@ impl RoleBook {
             }
             roles.insert(role.name.clone(), role);
         }
-        Ok(RoleBook { roles })
+        Ok(RoleBook { roles, services: Vec::new() })
+    }
+
+    /// The network services no role needs.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// Every unit the book knows of: those roles provide, and the services no role needs.
+    pub fn known_units(&self) -> std::collections::BTreeSet<&str> {
+        let roles = self.roles.values().flat_map(|r| r.units.iter().map(String::as_str));
+        roles.chain(self.services.iter().map(|s| s.unit.as_str())).collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&Role> {
@@ -149,6 +182,9 @@ mod tests {
         assert!(ssh.admin_only);
         assert_eq!(ssh.ports, [Port { port: 22, protocol: Protocol::Tcp }]);
         assert_eq!(book.get("parapet-agent").unwrap().ports, []);
+        let services = RoleBook::builtin();
+        assert!(services.services().iter().any(|s| s.unit == "cups.service"));
+        assert!(services.services().iter().all(|s| s.unit.contains('.') && !book.known_units().contains(s.unit.as_str())));
         // Every role file in the folder is listed.
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roles");
         let mut on_disk: Vec<String> = std::fs::read_dir(folder)
