@@ -65,9 +65,12 @@ pub fn analyze(host: &Host, book: &RoleBook) -> Result<Analysis, HostError> {
     let proc = host.root.join("proc");
     let mut listeners = Vec::new();
     let mut read_any = false;
-    for (file, protocol, v6) in
-        [("tcp", Protocol::Tcp, false), ("tcp6", Protocol::Tcp, true), ("udp", Protocol::Udp, false), ("udp6", Protocol::Udp, true)]
-    {
+    for (file, protocol, v6) in [
+        ("tcp", Protocol::Tcp, false),
+        ("tcp6", Protocol::Tcp, true),
+        ("udp", Protocol::Udp, false),
+        ("udp6", Protocol::Udp, true),
+    ] {
         match std::fs::read_to_string(proc.join("net").join(file)) {
             Ok(text) => {
                 read_any = true;
@@ -110,7 +113,10 @@ pub fn analyze(host: &Host, book: &RoleBook) -> Result<Analysis, HostError> {
         let role = role_of_unit.get(unit).copied();
         if let Some(role) = role {
             if state.starts_with("enabled") || is_running == Some(true) {
-                because.entry(role).or_default().push(format!("{unit} is {}", if is_running == Some(true) { "running" } else { state }));
+                because
+                    .entry(role)
+                    .or_default()
+                    .push(format!("{unit} is {}", if is_running == Some(true) { "running" } else { state }));
             }
         }
         units.push(UnitUse {
@@ -142,7 +148,10 @@ pub fn analyze(host: &Host, book: &RoleBook) -> Result<Analysis, HostError> {
             let reachable = !listener.is_loopback();
             if reachable && role.as_deref().is_none_or(|r| !suggested.contains(r)) {
                 let who = program.as_deref().map_or(String::new(), |p| format!(" ({p})"));
-                beyond.push(format!("{} on {} is reachable from the network{who}, and no role needs it", listener.port, listener.address));
+                beyond.push(format!(
+                    "{} on {} is reachable from the network{who}, and no role needs it",
+                    listener.port, listener.address
+                ));
             }
             Exposure { listener, reachable, program, role }
         })

@@ -95,7 +95,9 @@ pub struct FirewallState {
 #[serde(rename_all = "snake_case")]
 pub enum SnapshotStatus {
     /// Applied; reverted unless confirmed before the deadline.
-    Pending { deadline_ms: i64 },
+    Pending {
+        deadline_ms: i64,
+    },
     Confirmed,
     /// Not confirmed in time (or interrupted): put back.
     Reverted,
@@ -228,7 +230,8 @@ pub fn snapshots(host: &Host) -> Result<Vec<Snapshot>, HardenError> {
 
 fn new_id(host: &Host, now_ms: i64) -> String {
     let seconds = now_ms.div_euclid(1000);
-    let stamp = jiff::Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), |t| t.strftime("%Y%m%dT%H%M%SZ").to_string());
+    let stamp = jiff::Timestamp::from_second(seconds)
+        .map_or_else(|_| seconds.to_string(), |t| t.strftime("%Y%m%dT%H%M%SZ").to_string());
     (1..)
         .map(|n| if n == 1 { stamp.clone() } else { format!("{stamp}-{n}") })
         .find(|id| !snapshot_path(host, id).exists())
@@ -340,10 +343,7 @@ pub fn apply(
     policy.check(book)?;
     if let (Some(management), true, false) = (&options.management, host.live_firewall, options.force) {
         if !lets_in(policy, book, management)? {
-            return Err(HardenError::Management(format!(
-                "TCP from {} to port {}",
-                management.client, management.port
-            )));
+            return Err(HardenError::Management(format!("TCP from {} to port {}", management.client, management.port)));
         }
     }
     revert_expired(host, clock)?;
@@ -401,7 +401,10 @@ pub fn apply(
     match change(host, book, policy, &table, &mut snapshot) {
         Ok(()) => {
             save(host, &snapshot)?;
-            write_json(&host.state.join("state.json"), &State { left: Some(Left { snapshot: snapshot.id.clone(), after: true }) })?;
+            write_json(
+                &host.state.join("state.json"),
+                &State { left: Some(Left { snapshot: snapshot.id.clone(), after: true }) },
+            )?;
             Ok(snapshot)
         }
         Err(failure) => {
@@ -421,7 +424,13 @@ pub fn apply(
 }
 
 /// The changes themselves, in an order that fails early: files, units, then what is live.
-fn change(host: &Host, book: &RoleBook, policy: &Policy, table: &str, snapshot: &mut Snapshot) -> Result<(), HardenError> {
+fn change(
+    host: &Host,
+    book: &RoleBook,
+    policy: &Policy,
+    table: &str,
+    snapshot: &mut Snapshot,
+) -> Result<(), HardenError> {
     for (path, entry) in policy_files(policy, book, table) {
         host::write_entry(&host.path(&path), &entry)?;
     }
@@ -553,7 +562,9 @@ pub fn rollback(host: &Host, id: Option<&str>, force: bool, clock: &dyn Clock) -
 /// unless `force`, refuses when the host is not as Parapet last left it.
 fn restore_locked(host: &Host, id: &str, force: bool, status: SnapshotStatus) -> Result<(), HardenError> {
     let all = snapshots(host)?;
-    let Some(position) = all.iter().position(|s| s.id == id) else { return Err(HardenError::NoSnapshot(id.to_owned())) };
+    let Some(position) = all.iter().position(|s| s.id == id) else {
+        return Err(HardenError::NoSnapshot(id.to_owned()));
+    };
     if !force {
         check_unchanged(host, &all)?;
     }
@@ -635,7 +646,12 @@ pub fn status(host: &Host, book: &RoleBook, clock: &dyn Clock) -> Result<Status,
     let policy = Policy::read(&snapshot.policy, book)?;
     let mut drift = Vec::new();
     let mut push = |kind: &str, subject: &str, expected: &str, found: &str| {
-        drift.push(Drift { kind: kind.into(), subject: subject.into(), expected: expected.into(), found: found.into() });
+        drift.push(Drift {
+            kind: kind.into(),
+            subject: subject.into(),
+            expected: expected.into(),
+            found: found.into(),
+        });
     };
     if let (Some(firewall), true) = (&snapshot.firewall, host.live_firewall) {
         match host.own_table()? {
@@ -667,12 +683,22 @@ pub fn status(host: &Host, book: &RoleBook, clock: &dyn Clock) -> Result<Status,
     let now = host.managed_files()?;
     for (path, entry) in policy_files(&policy, book, &firewall::render(&policy.openings(book)?)) {
         if now.0.get(&path) != Some(&entry) {
-            push("file", &format!("/{path}"), "as the policy writes it", if now.0.contains_key(&path) { "changed" } else { "missing" });
+            push(
+                "file",
+                &format!("/{path}"),
+                "as the policy writes it",
+                if now.0.contains_key(&path) { "changed" } else { "missing" },
+            );
         }
     }
     let pending_deadline_ms = match snapshot.status {
         SnapshotStatus::Pending { deadline_ms } => Some(deadline_ms),
         _ => None,
     };
-    Ok(Status { snapshot: Some(snapshot.id.clone()), policy: Some(snapshot.policy.clone()), pending_deadline_ms, drift })
+    Ok(Status {
+        snapshot: Some(snapshot.id.clone()),
+        policy: Some(snapshot.policy.clone()),
+        pending_deadline_ms,
+        drift,
+    })
 }

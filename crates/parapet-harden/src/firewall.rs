@@ -52,7 +52,8 @@ pub fn render(openings: &[Opening]) -> String {
             ));
         }
     }
-    let mut text = format!("table {TABLE} {{\n\tchain input {{\n\t\ttype filter hook input priority filter; policy drop;\n");
+    let mut text =
+        format!("table {TABLE} {{\n\tchain input {{\n\t\ttype filter hook input priority filter; policy drop;\n");
     for rule in rules {
         let _ = writeln!(text, "\t\t{rule}");
     }

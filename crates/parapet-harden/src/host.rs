@@ -100,10 +100,13 @@ impl Host {
             _ => HostError::Command { command: command_line(), message: e.to_string() },
         })?;
         if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
-            stdin.write_all(text.as_bytes()).map_err(|e| HostError::Command { command: command_line(), message: e.to_string() })?;
+            stdin
+                .write_all(text.as_bytes())
+                .map_err(|e| HostError::Command { command: command_line(), message: e.to_string() })?;
         }
-        let output =
-            child.wait_with_output().map_err(|e| HostError::Command { command: command_line(), message: e.to_string() })?;
+        let output = child
+            .wait_with_output()
+            .map_err(|e| HostError::Command { command: command_line(), message: e.to_string() })?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let message = if stderr.trim().is_empty() { output.status.to_string() } else { stderr.trim().to_owned() };
@@ -268,8 +271,13 @@ impl Tree {
 
     /// The paths whose entries differ between two trees.
     pub fn differences<'a>(&'a self, other: &'a Tree) -> Vec<&'a str> {
-        let mut paths: Vec<&str> =
-            self.0.keys().chain(other.0.keys()).map(String::as_str).filter(|p| self.0.get(*p) != other.0.get(*p)).collect();
+        let mut paths: Vec<&str> = self
+            .0
+            .keys()
+            .chain(other.0.keys())
+            .map(String::as_str)
+            .filter(|p| self.0.get(*p) != other.0.get(*p))
+            .collect();
         paths.sort_unstable();
         paths.dedup();
         paths
@@ -282,7 +290,9 @@ impl Tree {
             let full = root.join(path);
             match self.0.get(path) {
                 None => match std::fs::remove_file(&full) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(HostError::Io { path: full, source: e }),
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(HostError::Io { path: full, source: e });
+                    }
                     _ => {}
                 },
                 Some(entry) => write_entry(&full, entry)?,
@@ -324,8 +334,11 @@ mod tests {
         let host = Host::new(root, Some(false));
         std::fs::create_dir_all(root.join("etc/systemd/system/multi-user.target.wants")).unwrap();
         std::fs::write(root.join("etc/systemd/system/a.service"), "[Service]\n").unwrap();
-        std::os::unix::fs::symlink("/etc/systemd/system/a.service", root.join("etc/systemd/system/multi-user.target.wants/a.service"))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            "/etc/systemd/system/a.service",
+            root.join("etc/systemd/system/multi-user.target.wants/a.service"),
+        )
+        .unwrap();
         let before = host.managed_files().unwrap();
         assert_eq!(before.0.len(), 2);
 

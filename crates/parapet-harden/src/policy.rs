@@ -110,7 +110,8 @@ impl Policy {
     /// The units a host under this policy keeps: its roles' units, the kept ones, and the
     /// agent and the policy's own firewall unit, which must never stop themselves.
     pub fn needed_units<'a>(&'a self, book: &'a RoleBook) -> std::collections::BTreeSet<&'a str> {
-        let roles = self.roles.iter().filter_map(|name| book.get(name)).flat_map(|r| r.units.iter().map(String::as_str));
+        let roles =
+            self.roles.iter().filter_map(|name| book.get(name)).flat_map(|r| r.units.iter().map(String::as_str));
         roles
             .chain(self.keep_units.iter().map(String::as_str))
             .chain(["parapet-agent.service", crate::host::BOOT_UNIT])

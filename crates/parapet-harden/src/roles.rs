@@ -184,7 +184,9 @@ mod tests {
         assert_eq!(book.get("parapet-agent").unwrap().ports, []);
         let services = RoleBook::builtin();
         assert!(services.services().iter().any(|s| s.unit == "cups.service"));
-        assert!(services.services().iter().all(|s| s.unit.contains('.') && !book.known_units().contains(s.unit.as_str())));
+        assert!(
+            services.services().iter().all(|s| s.unit.contains('.') && !book.known_units().contains(s.unit.as_str()))
+        );
         // Every role file in the folder is listed.
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roles");
         let mut on_disk: Vec<String> = std::fs::read_dir(folder)

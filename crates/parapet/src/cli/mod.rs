@@ -4,6 +4,7 @@ mod catalog;
 mod config;
 mod csaf;
 mod document;
+mod harden;
 mod malware;
 mod progress;
 mod scan;
@@ -96,6 +97,10 @@ enum Command {
     /// restore, and build packs.
     #[command(subcommand)]
     Malware(malware::MalwareCommand),
+    /// The security configuration wizard: from the roles a server plays to a default-deny
+    /// firewall and only the services they need, applied with confirm-or-revert and rollback.
+    #[command(subcommand)]
+    Harden(harden::HardenCommand),
     /// Compare versions in a packaging ecosystem's scheme.
     #[command(subcommand)]
     Version(version::VersionCommand),
@@ -159,6 +164,16 @@ impl DataArgs {
 
 /// Writes a secret file readable by its owner only: a temporary file, then a rename, so that a
 /// crash never leaves half a secret.
+/// A temporary file beside `path`, renamed over it once whole.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
 fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -197,6 +212,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Catalog(command) => catalog::run(command),
         Command::Scan(args) => scan::run(args),
         Command::Malware(command) => malware::run(command),
+        Command::Harden(command) => harden::run(command),
         Command::Csaf(command) => csaf::run(command),
         Command::Source(command) => source::run(command),
         Command::Bulletin(args) => document::run(parapet_model::DocumentKind::Bulletin, args),
