@@ -159,7 +159,11 @@ impl Host {
     /// Every service and socket unit file and its state (`enabled`, `disabled`, `masked`,
     /// `static`, ...).
     pub fn unit_files(&self) -> Result<BTreeMap<String, String>, HostError> {
-        let listing = self.systemctl(&["list-unit-files", "--type=service,socket", "--no-legend", "--no-pager"])?;
+        let listing = match self.systemctl(&["list-unit-files", "--type=service,socket", "--no-legend", "--no-pager"]) {
+            // systemctl lists nothing and says nothing, with status 1, when there is no unit.
+            Err(HostError::Command { message, .. }) if message == "exit status: 1" => String::new(),
+            listing => listing?,
+        };
         Ok(listing
             .lines()
             .filter_map(|line| {
@@ -191,6 +195,10 @@ impl Host {
         let mut tree = Tree::default();
         tree.add_dir(&self.root, UNITS_DIR)?;
         for file in [SYSCTL_FILE, SSHD_FILE, RULESET_FILE] {
+            // Its folder too, so that a folder the apply made goes again.
+            if let Some((folder, _)) = file.rsplit_once('/') {
+                tree.add_file(&self.root, folder)?;
+            }
             tree.add_file(&self.root, file)?;
         }
         Ok(tree)
@@ -212,6 +220,7 @@ impl Host {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Entry {
+    Dir { mode: u32 },
     Link { target: String },
     File { mode: u32, base64: String },
 }
@@ -228,6 +237,7 @@ pub struct Tree(pub BTreeMap<String, Entry>);
 
 impl Tree {
     fn add_dir(&mut self, root: &Path, relative: &str) -> Result<(), HostError> {
+        self.add_file(root, relative)?;
         let dir = root.join(relative);
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -259,6 +269,8 @@ impl Tree {
         let entry = if meta.file_type().is_symlink() {
             let target = std::fs::read_link(&path).map_err(io(&path))?;
             Entry::Link { target: target.to_string_lossy().into_owned() }
+        } else if meta.is_dir() {
+            Entry::Dir { mode: meta.permissions().mode() & 0o7777 }
         } else if meta.is_file() {
             let content = std::fs::read(&path).map_err(io(&path))?;
             Entry::file(meta.permissions().mode() & 0o7777, &content)
@@ -286,16 +298,29 @@ impl Tree {
     /// Makes the files under `root` what this tree says, starting from `current` (what is
     /// there now): each file through a temporary name and a rename.
     pub fn restore(&self, root: &Path, current: &Tree) -> Result<(), HostError> {
-        for path in current.differences(self) {
+        let differences = current.differences(self);
+        // What goes, deepest first (a folder after what is in it); then what comes, shallowest
+        // first.
+        for path in differences.iter().rev() {
             let full = root.join(path);
-            match self.0.get(path) {
-                None => match std::fs::remove_file(&full) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(HostError::Io { path: full, source: e });
-                    }
-                    _ => {}
-                },
-                Some(entry) => write_entry(&full, entry)?,
+            let gone = match (self.0.get(*path), current.0.get(*path)) {
+                (None, Some(Entry::Dir { .. })) => std::fs::remove_dir(&full),
+                (None, _) | (Some(Entry::Dir { .. }), Some(Entry::Link { .. } | Entry::File { .. })) => {
+                    std::fs::remove_file(&full)
+                }
+                _ => continue,
+            };
+            match gone {
+                // A folder someone else put files in stays.
+                Err(e) if !matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::DirectoryNotEmpty) => {
+                    return Err(HostError::Io { path: full, source: e });
+                }
+                _ => {}
+            }
+        }
+        for path in differences {
+            if let Some(entry) = self.0.get(path) {
+                write_entry(&root.join(path), entry)?;
             }
         }
         Ok(())
@@ -311,6 +336,10 @@ pub fn write_entry(path: &Path, entry: &Entry) -> Result<(), HostError> {
     let temporary = parent.join(format!(".{name}.parapet-tmp"));
     let _ = std::fs::remove_file(&temporary);
     match entry {
+        Entry::Dir { mode } => {
+            std::fs::create_dir_all(path).map_err(io(path))?;
+            return std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode)).map_err(io(path));
+        }
         Entry::Link { target } => std::os::unix::fs::symlink(target, &temporary).map_err(io(&temporary))?,
         Entry::File { mode, base64 } => {
             let content = base64::engine::general_purpose::STANDARD
@@ -340,7 +369,8 @@ mod tests {
         )
         .unwrap();
         let before = host.managed_files().unwrap();
-        assert_eq!(before.0.len(), 2);
+        // The two folders, the unit and the link.
+        assert_eq!(before.0.len(), 4);
 
         std::fs::remove_file(root.join("etc/systemd/system/multi-user.target.wants/a.service")).unwrap();
         std::os::unix::fs::symlink("/dev/null", root.join("etc/systemd/system/b.service")).unwrap();
@@ -349,6 +379,7 @@ mod tests {
         assert_eq!(
             before.differences(&after),
             [
+                "etc/sysctl.d",
                 "etc/sysctl.d/90-parapet-harden.conf",
                 "etc/systemd/system/b.service",
                 "etc/systemd/system/multi-user.target.wants/a.service"

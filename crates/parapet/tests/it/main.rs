@@ -14,6 +14,7 @@ mod catalog_cli;
 mod csaf_import;
 mod documents_cli;
 mod fleet;
+mod harden;
 mod malware_cli;
 mod malware_fleet;
 mod notifications;
