@@ -111,13 +111,13 @@ pub fn analyze(host: &Host, book: &RoleBook) -> Result<Analysis, HostError> {
         let Some(state) = unit_files.get(unit) else { continue };
         let is_running = running.as_ref().map(|r| r.iter().any(|u| u == unit));
         let role = role_of_unit.get(unit).copied();
-        if let Some(role) = role {
-            if state.starts_with("enabled") || is_running == Some(true) {
-                because
-                    .entry(role)
-                    .or_default()
-                    .push(format!("{unit} is {}", if is_running == Some(true) { "running" } else { state }));
-            }
+        if let Some(role) = role
+            && (state.starts_with("enabled") || is_running == Some(true))
+        {
+            because
+                .entry(role)
+                .or_default()
+                .push(format!("{unit} is {}", if is_running == Some(true) { "running" } else { state }));
         }
         units.push(UnitUse {
             unit: unit.to_owned(),
@@ -157,10 +157,10 @@ pub fn analyze(host: &Host, book: &RoleBook) -> Result<Analysis, HostError> {
         })
         .collect();
     for unit in &units {
-        if let Some(why) = &unit.unneeded {
-            if unit.state.starts_with("enabled") {
-                beyond.push(format!("{} is enabled: {why}", unit.unit));
-            }
+        if let Some(why) = &unit.unneeded
+            && unit.state.starts_with("enabled")
+        {
+            beyond.push(format!("{} is enabled: {why}", unit.unit));
         }
     }
     let suggested_roles = because
@@ -201,16 +201,16 @@ fn read_firewall(host: &Host, problems: &mut Vec<String>) -> Firewall {
             firewall.parapet_table |= name == crate::firewall::TABLE;
             firewall.tables.push(name);
         }
-        if let Some(chain) = item.get("chain") {
-            if text(chain, "hook") == "input" {
-                firewall.input_chains.push(format!(
-                    "{} {} {} (policy {})",
-                    text(chain, "family"),
-                    text(chain, "table"),
-                    text(chain, "name"),
-                    text(chain, "policy")
-                ));
-            }
+        if let Some(chain) = item.get("chain")
+            && text(chain, "hook") == "input"
+        {
+            firewall.input_chains.push(format!(
+                "{} {} {} (policy {})",
+                text(chain, "family"),
+                text(chain, "table"),
+                text(chain, "name"),
+                text(chain, "policy")
+            ));
         }
     }
     firewall

@@ -341,10 +341,10 @@ pub fn apply(
     clock: &dyn Clock,
 ) -> Result<Snapshot, HardenError> {
     policy.check(book)?;
-    if let (Some(management), true, false) = (&options.management, host.live_firewall, options.force) {
-        if !lets_in(policy, book, management)? {
-            return Err(HardenError::Management(format!("TCP from {} to port {}", management.client, management.port)));
-        }
+    if let (Some(management), true, false) = (&options.management, host.live_firewall, options.force)
+        && !lets_in(policy, book, management)?
+    {
+        return Err(HardenError::Management(format!("TCP from {} to port {}", management.client, management.port)));
     }
     revert_expired(host, clock)?;
     let _lock = lock(host)?;
@@ -477,10 +477,10 @@ fn undo(host: &Host, undone: &[Snapshot]) -> Result<(), HardenError> {
             host.systemctl(&["start", &change.unit])?;
         }
     }
-    if let Some(firewall) = undone.iter().find_map(|s| s.firewall.as_ref()) {
-        if host.live_firewall {
-            host.nft_load(&firewall::restore_script(&firewall.before))?;
-        }
+    if let Some(firewall) = undone.iter().find_map(|s| s.firewall.as_ref())
+        && host.live_firewall
+    {
+        host.nft_load(&firewall::restore_script(&firewall.before))?;
     }
     let mut sysctl = BTreeMap::new();
     for snapshot in undone.iter().rev() {
@@ -607,10 +607,10 @@ fn check_unchanged(host: &Host, all: &[Snapshot]) -> Result<(), HardenError> {
         }
         return Err(HardenError::ChangedSince(format!("files changed: {list}")));
     }
-    if let (Some(ruleset), true) = (ruleset, host.live_firewall) {
-        if host.ruleset_stateless()? != ruleset {
-            return Err(HardenError::ChangedSince("the nftables ruleset was changed by someone else".into()));
-        }
+    if let (Some(ruleset), true) = (ruleset, host.live_firewall)
+        && host.ruleset_stateless()? != ruleset
+    {
+        return Err(HardenError::ChangedSince("the nftables ruleset was changed by someone else".into()));
     }
     Ok(())
 }
