@@ -5,9 +5,9 @@
 # cluster made by pg_virtualenv, Chromium and ChromeDriver for the console test, rpm and the apt
 # package lists as references for the version tests, debootstrap for a Debian root filesystem,
 # GnuPG to check the CSAF provider's signatures and sign a test apt repository, apt-utils for
-# that repository's index, yara, clamav and clamav-testfiles for the malware scanner, nftables and iproute2 for the
-# hardening tests' network namespaces,
-# cargo-audit for the Cargo.lock agreement test, cargo-deb for the agent's package). Extra arguments go to `cargo test`, e.g.
+# that repository's index, yara, clamav and clamav-testfiles for the malware scanner, nftables
+# and iproute2 for the hardening tests' network namespaces, cargo-audit for the Cargo.lock
+# agreement test, cargo-deb for the agent's package). Extra arguments go to `cargo test`, e.g.
 # `scripts/test.sh -p parapet-store`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

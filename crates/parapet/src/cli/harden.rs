@@ -328,7 +328,7 @@ fn wizard(mut args: WizardArgs, book: &RoleBook) -> anyhow::Result<ExitCode> {
         let analysis = parapet_harden::analyze::analyze(&args.host.host(), book)?;
         let proposed: Vec<String> = analysis.suggested_roles.iter().map(|s| s.role.clone()).collect();
         for s in &analysis.suggested_roles {
-            println!("This host looks like a {} ({}).", s.title, s.because.join(", "));
+            println!("Suggested role {}: {} ({}).", s.role, s.title, s.because.join(", "));
         }
         for b in &analysis.beyond_roles {
             println!("Exposed beyond those roles: {b}");
