@@ -89,7 +89,7 @@ pub fn analyze(host: &Host, book: &RoleBook) -> Result<Analysis, HostError> {
     listeners.dedup_by(|a, b| a.port == b.port && a.address == b.address);
     let owners = socket_owners(&proc, &listeners.iter().map(|l| l.inode).collect());
 
-    let unit_files = host.unit_files()?;
+    let unit_files = host.known_unit_files(book)?;
     let running = host.running_units()?;
     let firewall = if host.live_firewall { read_firewall(host, &mut problems) } else { Firewall::default() };
 

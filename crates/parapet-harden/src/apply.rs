@@ -352,7 +352,7 @@ pub fn apply(
         return Err(HardenError::Pending(pending.snapshot));
     }
     let table = firewall::render(&policy.openings(book)?);
-    let unit_files = host.unit_files()?;
+    let unit_files = host.known_unit_files(book)?;
     let plan = unit_plan(policy, book, &unit_files);
     let (sysctl, _) = policy.settings(book);
 
@@ -662,7 +662,7 @@ pub fn status(host: &Host, book: &RoleBook, clock: &dyn Clock) -> Result<Status,
             Some(_) => {}
         }
     }
-    let unit_files = host.unit_files()?;
+    let unit_files = host.known_unit_files(book)?;
     for change in &snapshot.units {
         let found = unit_files.get(&change.unit).map_or("removed", String::as_str);
         let holds = match change.action {
