@@ -204,7 +204,13 @@ pub fn run(command: HardenCommand) -> anyhow::Result<ExitCode> {
             watcher.args(["harden", "watch", &snapshot.id]);
             host_args.forward(&mut watcher);
             std::os::unix::process::CommandExt::process_group(&mut watcher, 0);
-            watcher.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+            // Not the terminal: it outlives a lost session, and what it says goes to a log.
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(host.state.join("watch.log"))
+                .with_context(|| format!("cannot open {}", host.state.join("watch.log").display()))?;
+            watcher.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
             let mut watcher = watcher.spawn().context("cannot start the confirmation watcher")?;
             println!(
                 "keep it with `parapet harden confirm`{} within {} s, or it is reverted",
