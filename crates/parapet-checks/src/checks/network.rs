@@ -222,10 +222,6 @@ pub(super) const CHECKS: &[CheckInfo] = &[
 
 const SOCKET_TABLES: [(&str, &str); 4] =
     [("/proc/net/tcp", "tcp"), ("/proc/net/tcp6", "tcp6"), ("/proc/net/udp", "udp"), ("/proc/net/udp6", "udp6")];
-/// TCP_LISTEN, and TCP_CLOSE which is how an unconnected (receiving) UDP socket shows.
-const TCP_LISTEN: &str = "0A";
-const UDP_UNCONNECTED: &str = "07";
-
 #[derive(Debug, PartialEq, Eq)]
 struct Listener {
     proto: &'static str,
@@ -233,45 +229,21 @@ struct Listener {
     inode: u64,
 }
 
-/// Sockets bound to the wildcard address in one /proc/net table.
+/// Sockets bound to the wildcard address in one /proc/net table (read by the hardening
+/// wizard's parser; a line it cannot read is skipped here).
 fn wildcard_listeners(text: &str, proto: &'static str) -> Vec<Listener> {
-    let state = if proto.starts_with("tcp") { TCP_LISTEN } else { UDP_UNCONNECTED };
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let (local, st, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
-            let (addr, port) = local.split_once(':')?;
-            if *st != state || addr.chars().any(|c| c != '0') {
-                return None;
-            }
-            Some(Listener { proto, port: u16::from_str_radix(port, 16).ok()?, inode: inode.parse().ok()? })
-        })
+    let protocol = if proto.starts_with("tcp") { parapet_harden::Protocol::Tcp } else { parapet_harden::Protocol::Udp };
+    let (listeners, _) = parapet_harden::net::parse(text, protocol, proto.ends_with('6'));
+    listeners
+        .into_iter()
+        .filter(|l| l.address.is_unspecified())
+        .map(|l| Listener { proto, port: l.port.port, inode: l.inode })
         .collect()
 }
 
 /// The program owning each socket inode, from the /proc/<pid>/fd links of every process.
-fn socket_owners(ctx: &Context, inodes: &[u64]) -> HashMap<u64, String> {
-    let mut owners = HashMap::new();
-    let Ok(procs) = std::fs::read_dir("/proc") else { return owners };
-    for proc in procs.flatten() {
-        let pid = proc.file_name().to_string_lossy().into_owned();
-        if !pid.chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        let Ok(fds) = std::fs::read_dir(proc.path().join("fd")) else { continue };
-        for fd in fds.flatten() {
-            let Ok(link) = std::fs::read_link(fd.path()) else { continue };
-            let link = link.to_string_lossy();
-            let Some(inode) = link.strip_prefix("socket:[").and_then(|r| r.strip_suffix(']')) else { continue };
-            let Ok(inode) = inode.parse::<u64>() else { continue };
-            if inodes.contains(&inode) && !owners.contains_key(&inode) {
-                let comm = ctx.read_proc(&format!("/proc/{pid}/comm")).ok().flatten().unwrap_or_default();
-                owners.insert(inode, format!("{} (pid {pid})", comm.trim()));
-            }
-        }
-    }
-    owners
+fn socket_owners(inodes: &[u64]) -> HashMap<u64, String> {
+    parapet_harden::analyze::socket_owners(std::path::Path::new("/proc"), &inodes.iter().copied().collect())
 }
 
 fn listeners(ctx: &Context) -> Result<Outcome, String> {
@@ -292,7 +264,7 @@ fn listeners(ctx: &Context) -> Result<Outcome, String> {
     found.sort_by_key(|l| (l.proto, l.port));
     found.dedup_by_key(|l| (l.proto, l.port));
     let inodes: Vec<u64> = found.iter().map(|l| l.inode).collect();
-    let owners = if found.is_empty() { HashMap::new() } else { socket_owners(ctx, &inodes) };
+    let owners = if found.is_empty() { HashMap::new() } else { socket_owners(&inodes) };
     let lines = found
         .iter()
         .map(|l| {
