@@ -63,6 +63,16 @@ struct JobOptions {
     /// How much the cache of replaced packages (for rollbacks) may hold, in MiB.
     #[arg(long, global = true, value_name = "MIB", default_value_t = 512)]
     cache_limit: u64,
+    /// Whether security configuration jobs load their nftables ruleset into this network stack
+    /// (`live`) or leave the firewall alone (`skip`); by default live only when --root is `/`.
+    #[arg(long, global = true, value_enum, value_name = "MODE")]
+    firewall: Option<FirewallMode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FirewallMode {
+    Live,
+    Skip,
 }
 
 impl JobOptions {
@@ -81,6 +91,7 @@ impl JobOptions {
             reboot_command,
             timeout: Duration::from_secs(self.job_timeout),
             lock_timeout: Duration::from_secs(self.lock_timeout),
+            harden_firewall: self.firewall.map(|mode| mode == FirewallMode::Live),
         }))
     }
 }

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use parapet_model::fleet::{CheckInAnswer, Enroll, Enrolled, Job, JobOutcome, Tag, Wanted};
+use parapet_model::fleet::{CheckInAnswer, Enroll, Enrolled, Job, JobOutcome, JobWork, Tag, Wanted};
 use serde::Serialize;
 
 use crate::jobs::{Executor, PendingReport, RunningJob};
@@ -131,6 +131,30 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Proves the server answers this host's credential (`GET /api/v1/agent/config`): what a
+    /// hardening job waits for before it keeps a change.
+    pub(crate) async fn reach(&self, credential: &str) -> Result<(), AgentError> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/agent/config", self.server))
+            .bearer_auth(credential)
+            .send()
+            .await
+            .map_err(|e| AgentError::Unreachable { server: self.server.clone(), message: chain(&e) })?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(AgentError::Refused {
+                what: "configuration request",
+                status: status.as_u16(),
+                code: String::new(),
+                message: format!("the server answered {status}"),
+            });
+        }
+        Ok(())
+    }
+}
+
 fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -173,6 +197,7 @@ pub async fn enroll(
         interval_seconds: Some(enrolled.interval_seconds),
         job: None,
         reports: Vec::new(),
+        harden_reported: None,
     };
     state.save(folder)?;
     Ok(state)
@@ -251,7 +276,13 @@ async fn cycle(
     let mut problems = Vec::new();
     // A job this agent stopped in the middle of is reported as it ended, never run again.
     if let (Some(running), Some(executor)) = (state.job.clone(), executor) {
-        let report = executor.reconcile(&running, booted_at()).await;
+        let report = if let JobWork::HardenApply { .. } = &running.job.work {
+            let (root, firewall) = (&executor.root, executor.harden_firewall);
+            crate::harden::reconcile(&running.job.work, root, firewall, client, &state.credential, running.started_at)
+                .await
+        } else {
+            executor.reconcile(&running, booted_at()).await
+        };
         state.reports.push(PendingReport { job_id: running.job.id, report });
         state.job = None;
         state.save(folder)?;
@@ -261,7 +292,8 @@ async fn cycle(
     let mut round = 0;
     loop {
         round += 1;
-        let (mut outcome, jobs) = exchange(client, folder, root, state).await?;
+        let firewall = executor.and_then(|e| e.harden_firewall);
+        let (mut outcome, jobs) = exchange(client, folder, root, firewall, state).await?;
         let mut ran = 0;
         let mut failed = false;
         if let Some(executor) = executor.filter(|_| round < ROUNDS) {
@@ -308,6 +340,9 @@ async fn run(
     state.save(folder)?;
     let report = if job.work.is_malware() {
         crate::malware::run(&job.work, &executor.root, folder, &client.server, &client.http, started_at).await
+    } else if let JobWork::HardenApply { .. } = &job.work {
+        let (root, firewall) = (&executor.root, executor.harden_firewall);
+        crate::harden::run(&job.work, root, firewall, client, &state.credential, started_at).await
     } else {
         executor.run_job(job, started_at).await
     };
@@ -353,9 +388,12 @@ async fn exchange(
     client: &Client,
     folder: &Path,
     root: &Path,
+    harden_firewall: Option<bool>,
     state: &mut AgentState,
 ) -> Result<(Outcome, Vec<Job>), AgentError> {
     let mut force_inventory = false;
+    // Read once: a second round (the inventory asked for) reports the same configuration.
+    let harden = crate::harden::current(root, harden_firewall).await;
     loop {
         state.sequence += 1;
         // Saved before sending: a number is never used twice, whatever happens to this request.
@@ -365,6 +403,9 @@ async fn exchange(
         let sent_inventory = force_inventory || state.accepted_digest.as_deref() != Some(digest.as_str());
         if !sent_inventory {
             reading.check_in.inventory = None;
+        }
+        if harden != state.harden_reported {
+            reading.check_in.harden = Some(harden.clone().unwrap_or_default());
         }
         let answer: CheckInAnswer =
             client.post("check-in", "/api/v1/agent/check-in", Some(&state.credential), &reading.check_in).await?;
@@ -382,6 +423,7 @@ async fn exchange(
             }
             _ => {
                 state.accepted_digest = Some(digest);
+                state.harden_reported = harden;
                 state.save(folder)?;
                 let outcome = Outcome {
                     host_id: state.host_id.clone(),

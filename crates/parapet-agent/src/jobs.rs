@@ -38,6 +38,9 @@ pub struct Executor {
     pub timeout: Duration,
     /// How long to wait for another process's dpkg lock.
     pub lock_timeout: Duration,
+    /// Whether hardening jobs load their firewall into this network stack (`None`: only when
+    /// the root is `/`).
+    pub harden_firewall: Option<bool>,
 }
 
 /// A job the agent has started, kept in its state until the report is made.
@@ -348,8 +351,8 @@ impl Executor {
             JobWork::Install { packages } => self.install(&mut log, packages, &before).await,
             JobWork::Rollback { packages } => self.rollback(&mut log, packages).await,
             JobWork::Reboot => self.reboot(&mut log).await,
-            JobWork::MalwareScan { .. } | JobWork::MalwareRestore { .. } => {
-                (JobOutcome::Failed, "a malware job runs through parapet-agent's malware module".to_owned())
+            JobWork::MalwareScan { .. } | JobWork::MalwareRestore { .. } | JobWork::HardenApply { .. } => {
+                (JobOutcome::Failed, format!("a {} job runs through its own module", job.work.kind()))
             }
         };
         let after = self.snapshot(Some(&mut log)).await;

@@ -6,6 +6,7 @@
 //! protocol, whose types are in `parapet_model::fleet`.
 
 pub mod client;
+pub mod harden;
 pub mod jobs;
 pub mod malware;
 pub mod report;

@@ -48,7 +48,8 @@ pub fn check_in(root: &Path, sequence: u64, tags: Vec<Tag>, agent_version: &str)
         agent_version: agent_version.to_owned(),
         tags,
     };
-    let check_in = CheckIn { sequence, facts, inventory_digest: digest(&packages), inventory: Some(packages) };
+    let check_in =
+        CheckIn { sequence, facts, inventory_digest: digest(&packages), inventory: Some(packages), harden: None };
     Report { check_in, problems: inventory.errors }
 }
 

@@ -45,6 +45,10 @@ pub struct AgentState {
     /// Reports of finished jobs the server does not have yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reports: Vec<crate::jobs::PendingReport>,
+    /// The security configuration report the server last accepted, so that an unchanged one
+    /// is not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harden_reported: Option<parapet_model::HardenReport>,
 }
 
 /// Debug output goes to logs: the credential never does.
@@ -62,6 +66,7 @@ impl std::fmt::Debug for AgentState {
             .field("interval_seconds", &self.interval_seconds)
             .field("job", &self.job)
             .field("reports", &self.reports)
+            .field("harden_reported", &self.harden_reported)
             .finish()
     }
 }

@@ -98,13 +98,29 @@ pub struct PolicyError(pub String);
 impl Policy {
     /// Reads and checks a policy file's text.
     pub fn read(text: &str, book: &RoleBook) -> Result<Policy, PolicyError> {
-        let policy: Policy = toml::from_str(text).map_err(|e| PolicyError(format!("not a policy: {}", e.message())))?;
+        let policy: Policy = toml::from_str(text).map_err(|e| {
+            // The line the error is on names the key, which the message alone may not.
+            let at = e.span().map(|span| {
+                let line = text[..span.start.min(text.len())].matches('\n').count();
+                let shown: String = text.lines().nth(line).unwrap_or("").trim().chars().take(80).collect();
+                format!("line {} ({shown}): ", line + 1)
+            });
+            PolicyError(format!("not a policy: {}{}", at.unwrap_or_default(), e.message()))
+        })?;
         policy.check(book)?;
         Ok(policy)
     }
 
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a policy serializes")
+    }
+
+    /// The SHA-256 of the policy in its canonical form ([`Policy::to_toml`]), lower-case hex:
+    /// two texts that say the same (comments, order of keys) have one digest, which is how a
+    /// server knows whether a host runs the policy it was given.
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(self.to_toml().as_bytes()))
     }
 
     /// The units a host under this policy keeps: its roles' units, the kept ones, and the

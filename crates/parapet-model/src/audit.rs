@@ -175,6 +175,9 @@ pub enum AuditAction {
     GroupCreate,
     GroupUpdate,
     GroupDelete,
+    /// A group's security configuration policy was set or replaced.
+    GroupHardenPolicySet,
+    GroupHardenPolicyClear,
     UpdateApproval,
     RuleCreate,
     RuleUpdate,
@@ -190,7 +193,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 60] = [
+    pub const ALL: [AuditAction; 62] = [
         AuditAction::CaseCreate,
         AuditAction::CaseUpdate,
         AuditAction::CaseTransition,
@@ -239,6 +242,8 @@ impl AuditAction {
         AuditAction::GroupCreate,
         AuditAction::GroupUpdate,
         AuditAction::GroupDelete,
+        AuditAction::GroupHardenPolicySet,
+        AuditAction::GroupHardenPolicyClear,
         AuditAction::UpdateApproval,
         AuditAction::RuleCreate,
         AuditAction::RuleUpdate,
@@ -303,6 +308,8 @@ impl AuditAction {
             AuditAction::GroupCreate => "group.create",
             AuditAction::GroupUpdate => "group.update",
             AuditAction::GroupDelete => "group.delete",
+            AuditAction::GroupHardenPolicySet => "group.harden_policy_set",
+            AuditAction::GroupHardenPolicyClear => "group.harden_policy_clear",
             AuditAction::UpdateApproval => "update.approval",
             AuditAction::RuleCreate => "rule.create",
             AuditAction::RuleUpdate => "rule.update",
@@ -357,7 +364,11 @@ impl AuditAction {
             | AuditAction::HostRevoke
             | AuditAction::HostCloneSuspected
             | AuditAction::HostAssign => Entity::Host,
-            AuditAction::GroupCreate | AuditAction::GroupUpdate | AuditAction::GroupDelete => Entity::Group,
+            AuditAction::GroupCreate
+            | AuditAction::GroupUpdate
+            | AuditAction::GroupDelete
+            | AuditAction::GroupHardenPolicySet
+            | AuditAction::GroupHardenPolicyClear => Entity::Group,
             AuditAction::UpdateApproval => Entity::Update,
             AuditAction::RuleCreate | AuditAction::RuleUpdate | AuditAction::RuleDelete => Entity::Rule,
             AuditAction::RingCreate | AuditAction::RingUpdate | AuditAction::RingDelete => Entity::Ring,

@@ -157,6 +157,75 @@ pub struct CheckIn {
     pub inventory_digest: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<Vec<InstalledPackage>>,
+    /// The host's security configuration: which policy is applied and how the host drifted
+    /// from it, sent when it changed since the last check-in the server accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harden: Option<HardenReport>,
+}
+
+/// The most drift items one report carries (the agent keeps the first ones).
+pub const MAX_HARDEN_DRIFT: usize = 1_000;
+
+/// Where a host's security configuration stands, as `parapet harden status` reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardenReport {
+    /// The digest of the applied policy in its canonical form; none when no policy is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_digest: Option<String>,
+    /// The snapshot the applied policy made (its name, for `parapet harden rollback`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+    /// The apply waits for its confirmation.
+    #[serde(default)]
+    pub pending: bool,
+    /// Each way the host differs from the applied policy.
+    #[serde(default)]
+    pub drift: Vec<HardenDrift>,
+    /// Why the state could not be read, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One way a host differs from its applied policy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardenDrift {
+    /// `firewall`, `unit`, `file` or `exposed`.
+    pub kind: String,
+    pub subject: String,
+    pub expected: String,
+    pub found: String,
+}
+
+impl HardenReport {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if let Some(digest) = &self.policy_digest
+            && !is_sha256(digest)
+        {
+            return Err(FieldError::new("harden.policy_digest", "must be a SHA-256 digest in lower-case hex"));
+        }
+        if let Some(snapshot) = &self.snapshot {
+            token("harden.snapshot", "the snapshot name", snapshot, 128)?;
+        }
+        if self.drift.len() > MAX_HARDEN_DRIFT {
+            return Err(FieldError::new("harden.drift", format!("has more than {MAX_HARDEN_DRIFT} entries")));
+        }
+        for drift in &self.drift {
+            token("harden.drift", "a drift's kind", &drift.kind, 32)?;
+            for value in [&drift.subject, &drift.expected, &drift.found] {
+                text("harden.drift", value, 1024, false)?;
+            }
+        }
+        if let Some(error) = &self.error {
+            text("harden.error", error, 4096, false)?;
+        }
+        Ok(())
+    }
+}
+
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// What the server wants from the agent after a check-in.
@@ -253,6 +322,10 @@ pub enum JobWork {
     },
     /// Put these quarantine items back.
     MalwareRestore { items: Vec<String> },
+    /// Apply a security configuration policy (a `parapet harden` policy file) and keep it
+    /// only if the agent reaches the server again within `confirm_within_s` seconds; else the
+    /// host is put back as it was.
+    HardenApply { policy: String, digest: String, confirm_within_s: u32 },
 }
 
 impl JobWork {
@@ -263,18 +336,28 @@ impl JobWork {
             JobWork::Reboot => "reboot",
             JobWork::MalwareScan { .. } => "malware_scan",
             JobWork::MalwareRestore { .. } => "malware_restore",
+            JobWork::HardenApply { .. } => "harden_apply",
         }
     }
 
     pub fn packages(&self) -> &[JobPackage] {
         match self {
             JobWork::Install { packages } | JobWork::Rollback { packages } => packages,
-            JobWork::Reboot | JobWork::MalwareScan { .. } | JobWork::MalwareRestore { .. } => &[],
+            JobWork::Reboot
+            | JobWork::MalwareScan { .. }
+            | JobWork::MalwareRestore { .. }
+            | JobWork::HardenApply { .. } => &[],
         }
     }
 
     pub fn is_malware(&self) -> bool {
         matches!(self, JobWork::MalwareScan { .. } | JobWork::MalwareRestore { .. })
+    }
+
+    /// The job is stored as its parameters (all but installs, rollbacks and reboots, which
+    /// are their packages).
+    pub fn has_parameters(&self) -> bool {
+        self.is_malware() || matches!(self, JobWork::HardenApply { .. })
     }
 }
 
@@ -474,10 +557,11 @@ impl CheckIn {
     /// Checks the whole report; the first rule broken is the error.
     pub fn validate(&self) -> Result<(), FieldError> {
         self.facts.validate()?;
-        if self.inventory_digest.len() != 64
-            || !self.inventory_digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if !is_sha256(&self.inventory_digest) {
             return Err(FieldError::new("inventory_digest", "must be a SHA-256 digest in lower-case hex"));
+        }
+        if let Some(harden) = &self.harden {
+            harden.validate()?;
         }
         if let Some(packages) = &self.inventory {
             if packages.len() > MAX_PACKAGES {
@@ -524,7 +608,7 @@ mod tests {
     }
 
     fn check_in(inventory: Option<Vec<InstalledPackage>>) -> CheckIn {
-        CheckIn { sequence: 1, facts: facts(), inventory_digest: "a".repeat(64), inventory }
+        CheckIn { sequence: 1, facts: facts(), inventory_digest: "a".repeat(64), inventory, harden: None }
     }
 
     #[test]
@@ -567,6 +651,24 @@ mod tests {
         odd_tag.tags = vec![Tag { key: "Env".into(), value: "prod".into() }];
         let mut bad_digest = check_in(None);
         bad_digest.inventory_digest = "A".repeat(64);
+        let drifted = |drift: HardenDrift| CheckIn {
+            harden: Some(HardenReport {
+                policy_digest: Some("b".repeat(64)),
+                snapshot: Some("20261207-220000-1".into()),
+                pending: false,
+                drift: vec![drift],
+                error: None,
+            }),
+            ..check_in(None)
+        };
+        let drift = |kind: &str, found: &str| HardenDrift {
+            kind: kind.into(),
+            subject: "table inet parapet_harden".into(),
+            expected: "loaded".into(),
+            found: found.into(),
+        };
+        let mut short_digest = drifted(drift("firewall", "missing"));
+        short_digest.harden.as_mut().unwrap().policy_digest = Some("b".repeat(63));
         let cases: Vec<(&str, CheckIn, Option<&str>)> = vec![
             ("a good report", check_in(Some(vec![package("openssl", "3.0.11-1~deb12u2")])), None),
             ("facts only", check_in(None), None),
@@ -575,6 +677,10 @@ mod tests {
             ("no running kernel", CheckIn { facts: no_kernel, ..check_in(None) }, Some("facts.kernel")),
             ("a tag not in canonical form", CheckIn { facts: odd_tag, ..check_in(None) }, Some("facts.tags")),
             ("an upper-case digest", bad_digest, Some("inventory_digest")),
+            ("a drift report", drifted(drift("firewall", "missing")), None),
+            ("a drift with a control character", drifted(drift("firewall", "a\u{1b}[2J")), Some("harden.drift")),
+            ("a drift kind with a space", drifted(drift("fire wall", "missing")), Some("harden.drift")),
+            ("a policy digest cut short", short_digest, Some("harden.policy_digest")),
             ("an empty version", check_in(Some(vec![package("openssl", "")])), Some("inventory.packages")),
             ("a newline in a name", check_in(Some(vec![package("open\nssl", "1")])), Some("inventory.packages")),
             (

@@ -34,8 +34,8 @@ pub use document::{
 };
 pub use error::FieldError;
 pub use fleet::{
-    CheckIn, CheckInAnswer, Enroll, Enrolled, HostFacts, InstalledPackage, Job, JobOutcome, JobPackage, JobReport,
-    JobWork, PackageChange, PackageManager, Tag, Wanted,
+    CheckIn, CheckInAnswer, Enroll, Enrolled, HardenDrift, HardenReport, HostFacts, InstalledPackage, Job, JobOutcome,
+    JobPackage, JobReport, JobWork, PackageChange, PackageManager, Tag, Wanted,
 };
 pub use product::{Product, ProductFields, ProductInput, ProductVersion, Vendor, VersionFields, VersionInput};
 pub use rating::{CvssV3, CvssV4, Severity, SeverityOverride};

@@ -69,6 +69,8 @@ pub fn routes(state: &AppState) -> Routes {
         .merge(malware::routes())
         .merge(fleet::malware::routes())
         .merge(fleet::malware_pages::routes())
+        .merge(fleet::harden::routes())
+        .merge(fleet::harden_pages::routes())
 }
 
 /// The whole application as one router.

@@ -38,11 +38,11 @@ pub use error::StoreError;
 pub use fleet::{
     AdvisoryStatus, AgentHost, Approval, ApprovalChange, ApprovedBy, CheckInOutcome, CheckInRecord, CheckInWrite,
     ComputedFix, ComputedPackage, Enrollment, EnrollmentSecret, ExposedHost, Exposure, ExposureSample, FamilyCount,
-    FleetLease, FleetUpdate, FleetUpdateQuery, Group, GroupRemediation, GroupRollout, GroupStatus, HostDetail,
-    HostPackage, HostQuery, HostRollout, HostSummary, InstallCounts, MalwareEvent, MonthlyMalware, NewEnrollmentSecret,
-    NewGroup, NewHost, NewJobPackage, NewRing, NewRule, PackageFinding, PackageToCompute, PlainAccepted, PlainCheckIn,
-    Remediation, RemediationFigure, RemediationStats, ReportRecorded, Ring, RingProgress, Rule, RuleTarget, StoredJob,
-    SuiteUpdate, UpdateRemediation, UpdateRow,
+    FleetLease, FleetUpdate, FleetUpdateQuery, Group, GroupHardenPolicy, GroupRemediation, GroupRollout, GroupStatus,
+    HostDetail, HostHarden, HostPackage, HostQuery, HostRollout, HostSummary, InstallCounts, MalwareEvent,
+    MonthlyMalware, NewEnrollmentSecret, NewGroup, NewHost, NewJobPackage, NewRing, NewRule, PackageFinding,
+    PackageToCompute, PlainAccepted, PlainCheckIn, Remediation, RemediationFigure, RemediationStats, ReportRecorded,
+    ReportedHarden, Ring, RingProgress, Rule, RuleTarget, StoredJob, SuiteUpdate, UpdateRemediation, UpdateRow,
 };
 pub use malware::{MalwarePack, NewMalwarePack, PackFiles};
 pub use outbox::{

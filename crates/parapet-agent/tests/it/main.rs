@@ -134,6 +134,7 @@ mod state {
             interval_seconds: Some(3600),
             job: None,
             reports: vec![],
+            harden_reported: None,
         }
     }
 

@@ -335,6 +335,8 @@ fn summary(e: &AuditEntry) -> String {
         | AuditAction::GroupCreate
         | AuditAction::GroupUpdate
         | AuditAction::GroupDelete
+        | AuditAction::GroupHardenPolicySet
+        | AuditAction::GroupHardenPolicyClear
         | AuditAction::UpdateApproval
         | AuditAction::RuleCreate
         | AuditAction::RuleUpdate

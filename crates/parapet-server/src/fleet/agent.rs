@@ -121,6 +121,7 @@ async fn check_in(
     // goes, and anything more (or a refusal) falls through to the full path.
     if let Ok((report, sequence)) = &report
         && report.inventory.is_none()
+        && report.harden.is_none()
     {
         let plain = PlainCheckIn {
             credential_hash: &credential.hash,
@@ -165,6 +166,7 @@ async fn check_in(
         inventory: report.inventory.as_deref(),
         new_credential_hash: new_hash.as_deref(),
         via_previous: agent.host.via_previous,
+        harden: report.harden.as_ref(),
     };
     match state.store.record_check_in(&write).await? {
         CheckInOutcome::Accepted { wanted, inventory_id, uncomputed, packages, mut security_updates, plan_at } => {

@@ -12,6 +12,8 @@
 pub mod agent;
 pub mod api;
 pub(crate) mod approvals;
+pub mod harden;
+pub mod harden_pages;
 pub mod malware;
 pub mod malware_pages;
 pub mod matcher;

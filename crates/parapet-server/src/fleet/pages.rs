@@ -155,6 +155,7 @@ async fn host(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id
         .collect();
     let malware: Vec<Value> =
         super::malware::host_malware(&state, &caller, &id).await?.iter().map(super::malware_pages::event_row).collect();
+    let harden = super::harden_pages::host_section(&super::harden::host_harden(&state, &caller, &id).await?);
     let title = detail.summary.hostname.clone();
     page(
         &state,
@@ -176,6 +177,7 @@ async fn host(State(state): State<AppState>, SignedIn(caller): SignedIn, Path(id
             history,
             jobs,
             malware,
+            harden,
             can_manage => caller.viewer.can(Permission::ManageFleet),
         },
     )

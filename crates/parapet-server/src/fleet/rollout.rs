@@ -50,7 +50,8 @@ fn ms(at: OffsetDateTime) -> i64 {
 
 /// The jobs a check-in's answer carries: the host's open job (given again until its report
 /// comes), else a new install of what its approvals make it need and its windows allow now,
-/// else a reboot its policy allows. `plan_at` is when the host was due for planning, as the
+/// else a reboot its policy allows, else its group's security configuration policy, else a
+/// malware scan. `plan_at` is when the host was due for planning, as the
 /// check-in read it; nothing is planned before then.
 pub(crate) async fn jobs_for(state: &AppState, host_id: &str, plan_at: Option<i64>) -> ApiResult<Vec<Job>> {
     let now = state.clock.now();
@@ -122,6 +123,10 @@ pub(crate) async fn jobs_for(state: &AppState, host_id: &str, plan_at: Option<i6
     if let Some(job) = reboot_if_allowed(state, host_id, &rollout, &approvals, now, &mut next).await? {
         return Ok(vec![job]);
     }
+    if let Some(job) = super::harden::job_if_due(state, host_id, PLANNER, now).await? {
+        state.store.job_sent(job.id, now).await?;
+        return Ok(vec![as_job(&job)]);
+    }
     if let Some(job) = malware_scan_if_due(state, host_id, now).await? {
         return Ok(vec![job]);
     }
@@ -190,7 +195,7 @@ async fn malware_scan_if_due(state: &AppState, host_id: &str, now: OffsetDateTim
         return Ok(None);
     }
     let work = JobWork::MalwareScan { remove, kill: false };
-    let (job, _) = state.store.create_malware_job(host_id, &work, PLANNER, now).await?;
+    let (job, _) = state.store.create_work_job(host_id, &work, PLANNER, now).await?;
     state.store.job_sent(job.id, now).await?;
     Ok(Some(as_job(&job)))
 }

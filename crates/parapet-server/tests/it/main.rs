@@ -9,6 +9,7 @@ mod catalog;
 mod embargo;
 mod feeds;
 mod fleet;
+mod harden;
 mod malware;
 mod pages;
 mod parity;

@@ -36,6 +36,8 @@ pub struct CheckInWrite<'a> {
     pub new_credential_hash: Option<&'a str>,
     /// The agent used the previous credential (see [`AgentHost::via_previous`]).
     pub via_previous: bool,
+    /// The host's security configuration, when it changed since the last accepted check-in.
+    pub harden: Option<&'a parapet_model::HardenReport>,
 }
 
 /// A check-in that, if the host's row agrees, changes nothing but the time, the sequence and the
@@ -264,6 +266,9 @@ impl Store {
         }
         if tags != old_tags {
             apply_rules(&mut tx, write.host_id, &write.facts.tags).await?;
+        }
+        if let Some(harden) = write.harden {
+            super::harden::save_report(&mut tx, write.host_id, harden, now).await?;
         }
         // Exposure is counted as of now, when a host's packages changed (see fleet/remediation):
         // what a patch takes away is timed to the check-in. A first inventory only adds, and

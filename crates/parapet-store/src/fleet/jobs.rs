@@ -76,7 +76,7 @@ fn job_row(row: &sqlx::any::AnyRow) -> Result<StoredJob, StoreError> {
         "install" => JobWork::Install { packages },
         "rollback" => JobWork::Rollback { packages },
         "reboot" => JobWork::Reboot,
-        "malware_scan" | "malware_restore" => {
+        "malware_scan" | "malware_restore" | "harden_apply" => {
             // The parameters are the work itself, tagged with its kind.
             let parameters: Option<String> = row.try_get("parameters")?;
             let work: JobWork = serde_json::from_str(parameters.as_deref().unwrap_or("null")).map_err(corrupt)?;
@@ -203,17 +203,18 @@ impl Store {
         Ok((job, true))
     }
 
-    /// Makes a malware scan or restore job for the host (audited), unless it has a job open:
-    /// the open one either way, and whether it is the new one.
-    pub async fn create_malware_job(
+    /// Makes a job stored as its parameters (a malware scan or restore, a policy to apply) for
+    /// the host (audited), unless it has a job open: the open one either way, and whether it is
+    /// the new one.
+    pub async fn create_work_job(
         &self,
         host_id: &str,
         work: &JobWork,
         created_by: &str,
         at: OffsetDateTime,
     ) -> Result<(StoredJob, bool), StoreError> {
-        if !work.is_malware() {
-            return Err(StoreError::Corrupt(format!("{} is not a malware job", work.kind())));
+        if !work.has_parameters() {
+            return Err(StoreError::Corrupt(format!("a {} job is made of its packages", work.kind())));
         }
         let mut tx = self.write_tx().await?;
         if let Some(open) = open_job_in(&mut tx, host_id).await? {
@@ -231,6 +232,14 @@ impl Store {
         .bind(to_ms(at))
         .fetch_one(&mut *tx)
         .await?;
+        let audited = match work {
+            // The policy is in the group's audit entry; the job names it by digest.
+            JobWork::HardenApply { digest, confirm_within_s, .. } => {
+                super::harden::mark_planned(&mut tx, host_id, digest, to_ms(at)).await?;
+                json!({"host": host_id, "work": {"kind": work.kind(), "digest": digest, "confirm_within_s": confirm_within_s}})
+            }
+            _ => json!({"host": host_id, "work": work}),
+        };
         append(
             &mut tx,
             Audit {
@@ -238,7 +247,7 @@ impl Store {
                 action: AuditAction::JobCreate,
                 entity_id: Some(id.to_string()),
                 before: None,
-                after: Some(json!({"host": host_id, "work": work})),
+                after: Some(audited),
             },
         )
         .await?;

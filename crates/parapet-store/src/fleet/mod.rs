@@ -17,6 +17,7 @@
 mod check_in;
 mod enroll;
 mod findings;
+mod harden;
 mod jobs;
 mod malware;
 mod package_lists;
@@ -33,6 +34,7 @@ pub(crate) use check_in::PackageIds;
 pub use check_in::{AgentHost, CheckInOutcome, CheckInWrite, PlainAccepted, PlainCheckIn};
 pub use enroll::{Enrollment, NewEnrollmentSecret, NewGroup, NewHost};
 pub use findings::{ComputedFix, ComputedPackage, FleetLease, PackageToCompute, SuiteUpdate};
+pub use harden::{GroupHardenPolicy, HostHarden, ReportedHarden};
 pub use jobs::{NewJobPackage, ReportRecorded, StoredJob};
 pub use malware::{FamilyCount, MalwareEvent, MonthlyMalware};
 pub use remediation::{GroupRemediation, Remediation, RemediationFigure, RemediationStats, UpdateRemediation};

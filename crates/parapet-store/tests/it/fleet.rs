@@ -50,6 +50,7 @@ fn write<'a>(
         inventory,
         new_credential_hash: None,
         via_previous: false,
+        harden: None,
     }
 }
 

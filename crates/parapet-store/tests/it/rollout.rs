@@ -29,6 +29,7 @@ async fn host(store: &TestStore, id: &str, packages: &[InstalledPackage]) -> Opt
         inventory: Some(packages),
         new_credential_hash: None,
         via_previous: false,
+        harden: None,
     };
     let CheckInOutcome::Accepted { plan_at, .. } = store.record_check_in(&write).await.unwrap() else {
         panic!("refused")

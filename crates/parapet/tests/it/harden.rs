@@ -114,7 +114,7 @@ fn unit_tree(root: &Path) -> String {
     )))
 }
 
-fn unit_states(root: &Path) -> String {
+pub(crate) fn unit_states(root: &Path) -> String {
     succeed(Command::new("systemctl").arg(format!("--root={}", root.display())).args([
         "list-unit-files",
         "--type=service",
@@ -125,7 +125,7 @@ fn unit_states(root: &Path) -> String {
 
 /// A copy of the debootstrap root with a web server, a database and a print server installed
 /// and enabled.
-fn root_with_services() -> Root {
+pub(crate) fn root_with_services() -> Root {
     let root = Root::copy();
     let units = root.path.join("usr/lib/systemd/system");
     std::fs::create_dir_all(&units).unwrap();

@@ -15,6 +15,7 @@ mod csaf_import;
 mod documents_cli;
 mod fleet;
 mod harden;
+mod harden_fleet;
 mod malware_cli;
 mod malware_fleet;
 mod notifications;
