@@ -82,6 +82,11 @@ impl<'t> Context<'t> {
         self.target.is_live()
     }
 
+    /// The target's root folder on this machine.
+    pub(crate) fn root_dir(&self) -> &std::path::Path {
+        self.target.root_dir()
+    }
+
     /// The text of `path` inside the target, `None` when it does not exist.
     pub(crate) fn read(&self, path: &str) -> FileText {
         if let Some(cached) = self.files.borrow().get(path) {

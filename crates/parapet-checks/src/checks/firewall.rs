@@ -52,7 +52,51 @@ pub(super) const CHECKS: &[CheckInfo] = &[
         references: &["CIS Debian 12 4.1.1", "CIS Debian 12 4.2.2", "CIS Debian 12 4.3.2"],
         run: single_tool,
     },
+    CheckInfo {
+        id: "PPC-FW-003",
+        title: "The applied security configuration policy still holds",
+        area: Area::Firewall,
+        severity: Severity::Important,
+        rationale: "A policy applied with `parapet harden` (or by the fleet's agent) closed the ports and stopped \
+                    the services the host's roles do not need; a rule added, a table reloaded or a unit enabled \
+                    since opens again what was reviewed as closed, without anyone deciding it.",
+        remediation: "See the drift with `parapet harden status`; apply the policy again (`parapet harden apply \
+                      POLICY`, or \"Apply again\" on the host's fleet page), or change the policy if the host's \
+                      roles changed.",
+        references: &["CIS Debian 12 2.1", "CIS Debian 12 4.2", "nft(8)", "systemctl(1)"],
+        run: harden_policy_holds,
+    },
 ];
+
+/// The applied policy's expectations against the target now, read-only: an apply still waiting
+/// for confirmation is left to its window (reading it would revert an expired one).
+fn harden_policy_holds(ctx: &Context) -> Result<Outcome, String> {
+    use parapet_harden::apply;
+    let host = parapet_harden::Host::new(ctx.root_dir(), None);
+    if !host.state.join("snapshots").is_dir() {
+        return Ok(Outcome::na("no security configuration policy was applied here (parapet harden apply)"));
+    }
+    if host.state.join("pending.json").exists() {
+        return Ok(Outcome::na("an apply waits for confirmation: `parapet harden confirm` keeps it"));
+    }
+    let book = parapet_harden::RoleBook::builtin();
+    let status = apply::status(&host, &book, &parapet_harden::SystemClock).map_err(|e| e.to_string())?;
+    let (Some(snapshot), Some(text)) = (status.snapshot, status.policy) else {
+        return Ok(Outcome::na("no security configuration policy is applied (the last one was rolled back)"));
+    };
+    let roles = parapet_harden::Policy::read(&text, &book).map(|p| p.roles.join(", ")).unwrap_or_default();
+    let firewall = if host.live_firewall { "" } else { " (the firewall of a root folder is not read)" };
+    let drift: Vec<String> = status
+        .drift
+        .iter()
+        .map(|d| format!("drift: {} {}: the policy says {}, found {}", d.kind, d.subject, d.expected, d.found))
+        .collect();
+    let total = drift.len();
+    Ok(Outcome::fail_if_any(
+        super::capped(drift, total),
+        format!("the policy of snapshot {snapshot} (roles: {roles}) holds: no drift{firewall}"),
+    ))
+}
 
 /// One way of loading a firewall at boot.
 struct Source {

@@ -1,6 +1,6 @@
 //! Firewall checks: nftables, iptables-persistent and ufw as configured on disk.
 
-use parapet_checks::Status::{Fail, Pass};
+use parapet_checks::Status::{Fail, NotApplicable as Na, Pass};
 
 use crate::fixture::{Case, Fixture, case, check};
 
@@ -22,6 +22,15 @@ fn ufw(f: &Fixture, enabled: &str, policy: &str) {
         "/etc/default/ufw",
         &format!("IPV6=yes\nDEFAULT_INPUT_POLICY=\"{policy}\"\nDEFAULT_OUTPUT_POLICY=\"ACCEPT\"\n"),
     );
+}
+
+/// An SSH-only policy applied to the fixture with `parapet harden`'s own apply (the firewall of
+/// a root folder is written, not loaded).
+fn hardened(f: &Fixture) {
+    use parapet_harden::{ApplyOptions, Host, Policy, RoleBook, SystemClock, apply::apply};
+    let book = RoleBook::builtin();
+    let policy = Policy::read("version = 1\nroles = [\"ssh\"]\nadmin_networks = [\"10.0.0.0/8\"]\n", &book).unwrap();
+    apply(&Host::new(&f.root(), Some(false)), &book, &policy, &ApplyOptions::default(), &SystemClock).unwrap();
 }
 
 pub const CASES: &[Case] = &[
@@ -103,6 +112,21 @@ pub const CASES: &[Case] = &[
         f.symlink("/etc/systemd/system/nftables.service", "/dev/null");
         f.symlink("/etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service");
         ufw(f, "yes", "DROP");
+    }),
+    case("PPC-FW-003", Na, "no security configuration policy was applied here", |_| {}),
+    case("PPC-FW-003", Pass, "(roles: ssh) holds: no drift (the firewall of a root folder is not read)", hardened),
+    case(
+        "PPC-FW-003",
+        Fail,
+        "drift: file /etc/sysctl.d/90-parapet-harden.conf: the policy says as the policy writes it, found changed",
+        |f| {
+            hardened(f);
+            f.write("/etc/sysctl.d/90-parapet-harden.conf", "net.ipv4.ip_forward = 1\n");
+        },
+    ),
+    case("PPC-FW-003", Fail, "drift: file /etc/parapet/harden.nft", |f| {
+        hardened(f);
+        f.remove("/etc/parapet/harden.nft");
     }),
 ];
 
