@@ -83,11 +83,13 @@ async fn every_template_renders_with_strict_undefined() {
             case_id.to_string()
         };
         let token = if path.starts_with("/setup/") { setup.clone() } else { tracking.clone() };
+        // Groups are named: the exposed host's group.
+        let name = if path.contains("/fleet/groups/") { "web" } else { "rustsec" };
         path.replace("{id}", &id)
             .replace("{cve}", "CVE-2026-31001")
             .replace("{month}", month)
             .replace("{slug}", "release-notes")
-            .replace("{name}", "rustsec")
+            .replace("{name}", name)
             .replace("{token}", &token)
             .replace("{attachment}", "1")
             .replace("{*path}", "index.txt")
