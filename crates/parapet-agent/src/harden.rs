@@ -20,8 +20,10 @@ use crate::client::Client;
 /// How often the agent tries to reach the server while an apply waits for confirmation.
 const RETRY: Duration = Duration::from_secs(2);
 
-fn host(root: &Path, live_firewall: Option<bool>) -> Host {
-    Host::new(root, live_firewall)
+/// The role book, parsed once per process: a check-in reads it whenever the host has a policy.
+fn book() -> &'static RoleBook {
+    static BOOK: std::sync::OnceLock<RoleBook> = std::sync::OnceLock::new();
+    BOOK.get_or_init(RoleBook::builtin)
 }
 
 /// Runs a blocking step of `parapet harden` off the runtime's threads.
@@ -41,7 +43,7 @@ pub(crate) async fn run(
     let mut log = Vec::new();
     let (outcome, message) = match work {
         JobWork::HardenApply { policy, digest, confirm_within_s } => {
-            let host = host(root, live_firewall);
+            let host = Host::new(root, live_firewall);
             apply_and_confirm(&host, policy, digest, *confirm_within_s, client, credential, &mut log).await
         }
         other => (JobOutcome::Failed, format!("a {} job is not a hardening job", other.kind())),
@@ -58,8 +60,8 @@ async fn apply_and_confirm(
     credential: &str,
     log: &mut Vec<String>,
 ) -> (JobOutcome, String) {
-    let book = RoleBook::builtin();
-    let policy = match Policy::read(text, &book) {
+    let book = book();
+    let policy = match Policy::read(text, book) {
         Ok(policy) => policy,
         Err(e) => return (JobOutcome::Failed, format!("the server's policy is not one this agent reads: {e}")),
     };
@@ -78,7 +80,7 @@ async fn apply_and_confirm(
         let host = host.clone();
         blocking(move || {
             let options = ApplyOptions { confirm_within: Some(window), force: false, management: None };
-            apply::apply(&host, &book, &policy, &options, &SystemClock)
+            apply::apply(&host, book, &policy, &options, &SystemClock)
         })
         .await
     };
@@ -147,7 +149,7 @@ pub(crate) async fn reconcile(
     let JobWork::HardenApply { digest, .. } = work else {
         return report(JobOutcome::Failed, "not a hardening job".into(), &[], started_at);
     };
-    let host = host(root, live_firewall);
+    let host = Host::new(root, live_firewall);
     let mut log = vec!["the agent stopped during the hardening job; reading where the host stands".to_owned()];
     let status = status(&host).await;
     let (outcome, message) = match status {
@@ -185,7 +187,7 @@ pub(crate) async fn reconcile(
 /// The applied policy and its drift, as a check-in reports it; `None` when nothing was ever
 /// applied here (no state folder).
 pub async fn current(root: &Path, live_firewall: Option<bool>) -> Option<HardenReport> {
-    let host = host(root, live_firewall);
+    let host = Host::new(root, live_firewall);
     if !host.state.exists() {
         return None;
     }
@@ -194,12 +196,10 @@ pub async fn current(root: &Path, live_firewall: Option<bool>) -> Option<HardenR
 
 async fn status(host: &Host) -> Result<HardenReport, String> {
     let host = host.clone();
-    let status: Result<Status, HardenError> =
-        blocking(move || apply::status(&host, &RoleBook::builtin(), &SystemClock)).await?;
+    let status: Result<Status, HardenError> = blocking(move || apply::status(&host, book(), &SystemClock)).await?;
     let status = status.map_err(|e| e.to_string())?;
-    let book = RoleBook::builtin();
     let policy_digest = match &status.policy {
-        Some(text) => Some(Policy::read(text, &book).map_err(|e| e.to_string())?.digest()),
+        Some(text) => Some(Policy::read(text, book()).map_err(|e| e.to_string())?.digest()),
         None => None,
     };
     let mut drift: Vec<HardenDrift> = status
